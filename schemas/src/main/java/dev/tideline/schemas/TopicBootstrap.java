@@ -1,0 +1,159 @@
+package dev.tideline.schemas;
+
+import dev.tideline.schemas.registry.SchemaRegistryClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.avro.Schema;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the catalog's missing topics and registers its value schemas, idempotently.
+ *
+ * <p>Refuses to go on, with a message saying what to change, when an existing topic has another
+ * partition count (co-partitioning would break) or another cleanup policy (compaction is part of a
+ * topic's contract).
+ */
+public final class TopicBootstrap {
+
+    private static final Logger log = LoggerFactory.getLogger(TopicBootstrap.class);
+
+    /**
+     * What a bootstrap did.
+     *
+     * @param created topics this run created
+     * @param existing topics that were already there and match the catalog
+     */
+    public record Result(List<String> created, List<String> existing) {}
+
+    private TopicBootstrap() {}
+
+    /**
+     * Ensures every topic exists with the catalog's settings and, when a registry is given, that
+     * every value subject holds the current schema under the catalog's compatibility rule.
+     *
+     * @throws TopicMismatchException when an existing topic contradicts the catalog
+     */
+    public static Result ensure(
+            Admin admin,
+            TopicCatalog catalog,
+            Optional<SchemaRegistryClient> registry,
+            Duration timeout) {
+        try {
+            Result result = ensureTopics(admin, catalog, timeout);
+            registry.ifPresent(r -> registerSchemas(r, catalog));
+            log.info(
+                    "topics ready: {} created, {} already present",
+                    result.created().size(),
+                    result.existing().size());
+            return result;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException(
+                    "cannot create the pipeline's topics: " + cause.getMessage(), cause);
+        }
+    }
+
+    private static Result ensureTopics(Admin admin, TopicCatalog catalog, Duration timeout)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long ms = timeout.toMillis();
+        Set<String> present = admin.listTopics().names().get(ms, TimeUnit.MILLISECONDS);
+        List<Topic<?, ?>> missing =
+                catalog.all().stream().filter(t -> !present.contains(t.name())).toList();
+        List<String> created = new ArrayList<>();
+        for (Topic<?, ?> topic : missing) {
+            try {
+                admin.createTopics(List.of(topic.toNewTopic()))
+                        .all()
+                        .get(ms, TimeUnit.MILLISECONDS);
+                created.add(topic.name());
+                log.info(
+                        "created topic {} ({} partitions, replication {}, {})",
+                        topic.name(),
+                        topic.partitions(),
+                        topic.replicationFactor(),
+                        topic.configs());
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+                // Another instance created it in the meantime: check it like any existing one.
+            }
+        }
+        List<String> names = catalog.all().stream().map(Topic::name).toList();
+        Map<String, TopicDescription> described =
+                admin.describeTopics(names).allTopicNames().get(ms, TimeUnit.MILLISECONDS);
+        List<ConfigResource> resources =
+                names.stream().map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
+        Map<ConfigResource, Config> configs =
+                admin.describeConfigs(resources).all().get(ms, TimeUnit.MILLISECONDS);
+        List<String> problems = new ArrayList<>();
+        for (Topic<?, ?> topic : catalog.all()) {
+            int actual = described.get(topic.name()).partitions().size();
+            if (actual != topic.partitions()) {
+                problems.add(
+                        String.format(
+                                "topic %s has %d partitions but the catalog declares %d;"
+                                        + " co-partitioned topics must agree, so either set"
+                                        + " %s=%d or recreate the topic",
+                                topic.name(),
+                                actual,
+                                topic.partitions(),
+                                TopicCatalogConfig.PARTITIONS,
+                                actual));
+            }
+            String wantPolicy = topic.configs().getOrDefault("cleanup.policy", "delete");
+            ConfigEntry policy =
+                    configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()))
+                            .get("cleanup.policy");
+            String havePolicy = policy == null ? "delete" : policy.value();
+            if (!havePolicy.equals(wantPolicy)) {
+                problems.add(
+                        String.format(
+                                "topic %s has cleanup.policy=%s but the catalog declares %s",
+                                topic.name(), havePolicy, wantPolicy));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new TopicMismatchException(
+                    "refusing to start: existing topics do not match the catalog:\n  "
+                            + String.join("\n  ", problems));
+        }
+        List<String> existing =
+                names.stream().filter(n -> !created.contains(n)).collect(Collectors.toList());
+        return new Result(List.copyOf(created), List.copyOf(existing));
+    }
+
+    private static void registerSchemas(SchemaRegistryClient registry, TopicCatalog catalog) {
+        List<String> subjects = registry.subjects();
+        for (Topic<String, ?> topic : catalog.avroTopics()) {
+            Schema schema = topic.valueSchema().orElseThrow();
+            String subject = topic.valueSubject();
+            if (subjects.contains(subject)) {
+                // Set the rule before registering, so an incompatible change is refused.
+                registry.setCompatibility(subject, catalog.compatibility());
+                registry.register(subject, schema);
+            } else {
+                registry.register(subject, schema);
+                registry.setCompatibility(subject, catalog.compatibility());
+            }
+        }
+    }
+}
