@@ -1,5 +1,8 @@
 package dev.tideline.localstack;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,12 +10,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An in-process KRaft Kafka cluster on loopback; the only class that touches Kafka's internal
  * test-kit API.
  */
 public final class EmbeddedKafkaCluster implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaCluster.class);
 
     private final KafkaClusterTestKit cluster;
     private final int brokerCount;
@@ -70,7 +77,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         config.forEach(builder::setConfigProp);
         KafkaClusterTestKit kit = builder.build();
         try {
-            kit.format();
+            formatQuietly(kit);
             kit.startup();
             kit.waitForReadyBrokers();
         } catch (Exception e) {
@@ -78,6 +85,24 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             throw e;
         }
         return new EmbeddedKafkaCluster(kit, brokers);
+    }
+
+    /**
+     * Formats the storage directories. Kafka's formatter prints to standard output, which the CLI
+     * reserves for what scripts read, so its lines go to the log instead.
+     */
+    private static void formatQuietly(KafkaClusterTestKit kit) throws Exception {
+        synchronized (System.class) {
+            PrintStream stdout = System.out;
+            ByteArrayOutputStream captured = new ByteArrayOutputStream();
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            try {
+                kit.format();
+            } finally {
+                System.setOut(stdout);
+                log.debug("kafka storage format: {}", captured.toString(StandardCharsets.UTF_8));
+            }
+        }
     }
 
     /** The bootstrap servers of the running brokers, {@code host:port,...}. */

@@ -31,7 +31,11 @@ public final class ConfigLoader {
 
     /** Environment variables the launcher itself reads; never settings. */
     public static final Set<String> LAUNCHER_VARIABLES =
-            Set.of("TIDELINE_HOME", "TIDELINE_JAVA_OPTS", "TIDELINE_STATE_DIR", "TIDELINE_BUILD");
+            Set.of(
+                    "TIDELINE_HOME",
+                    "TIDELINE_JAVA_OPTS",
+                    "TIDELINE_STATE_DIR",
+                    "TIDELINE_LOG_LEVEL");
 
     private final Set<String> known;
     private final Set<String> passthroughPrefixes;

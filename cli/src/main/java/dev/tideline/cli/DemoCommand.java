@@ -1,0 +1,28 @@
+package dev.tideline.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tideline demo}: everything on the embedded default in one JVM. Today that is the local
+ * stack with the pipeline's topics; the engines join as they are built.
+ */
+@Command(
+        name = "demo",
+        description = {
+            "Run Tideline on the embedded default in one JVM (no Docker).",
+            "Currently starts the local stack with every pipeline topic, like 'stack up'."
+        })
+final class DemoCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions options;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        return StackUpCommand.run(options, spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,57 @@
+package dev.tideline.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tideline} command: run the local stack, produce to and tail the pipeline's topics. */
+@Command(
+        name = "tideline",
+        mixinStandardHelpOptions = true,
+        version = "tideline 0.1.0-SNAPSHOT",
+        description = "Event-driven feature, training and scoring pipeline on Kafka and Flink.",
+        subcommands = {
+            DemoCommand.class,
+            StackCommand.class,
+            ProduceCommand.class,
+            TailCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class Tideline implements Runnable {
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    /** Tideline's logging config, which must win over the one Kafka's test kit jar carries. */
+    static final String LOG_CONFIG = "classpath:tideline-log4j2.xml";
+
+    public static void main(String[] args) {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", LOG_CONFIG);
+        }
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with Tideline's error handling; used by main and by tests. */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Tideline());
+        cli.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    // Known failures get one clear line; the stack trace is for the unexpected.
+                    if (e instanceof org.apache.kafka.common.config.ConfigException
+                            || e instanceof IllegalArgumentException
+                            || e instanceof IllegalStateException
+                            || e instanceof dev.tideline.localstack.LocalStackException
+                            || e instanceof dev.tideline.schemas.registry.SchemaRegistryException) {
+                        commandLine.getErr().println("tideline: " + e.getMessage());
+                    } else {
+                        e.printStackTrace(commandLine.getErr());
+                    }
+                    return 1;
+                });
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,285 @@
+package dev.tideline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The built {@code ./tideline} launcher, run as separate processes the way a person runs it. */
+@Tag("integration")
+class TidelineCliIT {
+
+    private static final Pattern READY =
+            Pattern.compile(
+                    "READY bootstrap=(\\S+:\\d+) registry=(http://\\S+/apis/ccompat/v7)"
+                            + " jdbc=(jdbc:postgresql://\\S+)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir Path temp;
+    private Path stateDir;
+    private Path stackDir;
+    private Process stack;
+
+    /** One finished command: exit status, standard output lines, standard error. */
+    record Run(int exit, List<String> out, String err) {}
+
+    @BeforeEach
+    void setUp() {
+        stateDir = temp.resolve("state");
+        stackDir = temp.resolve("stack");
+    }
+
+    @AfterEach
+    void stopStack() throws Exception {
+        if (stack != null && stack.isAlive()) {
+            stack.destroy();
+            stack.waitFor(60, TimeUnit.SECONDS);
+        }
+    }
+
+    private ProcessBuilder tideline(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add("bash");
+        command.add(System.getProperty("tideline.launcher", "../tideline"));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().put("TIDELINE_STATE_DIR", stateDir.toString());
+        return pb;
+    }
+
+    private Run run(String... args) throws Exception {
+        Path out = Files.createTempFile(temp, "out", ".txt");
+        Path err = Files.createTempFile(temp, "err", ".txt");
+        Process p =
+                tideline(args)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectOutput(out.toFile())
+                        .redirectError(err.toFile())
+                        .start();
+        assertThat(p.waitFor(120, TimeUnit.SECONDS))
+                .as("tideline %s finished", List.of(args))
+                .isTrue();
+        return new Run(p.exitValue(), Files.readAllLines(out), Files.readString(err));
+    }
+
+    /** Starts {@code stack up} and returns its READY line's groups; stdout must hold only it. */
+    private Matcher stackUp() throws Exception {
+        stack =
+                tideline("stack", "up", "-D", "tideline.stack.work-dir=" + stackDir)
+                        .redirectError(temp.resolve("stack.err").toFile())
+                        .start();
+        BufferedReader out =
+                new BufferedReader(
+                        new InputStreamReader(stack.getInputStream(), StandardCharsets.UTF_8));
+        List<String> lines = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(180))
+                .pollInterval(Duration.ZERO)
+                .failFast("stack up exited", () -> !stack.isAlive())
+                .until(
+                        () -> {
+                            String line = out.readLine();
+                            if (line != null) {
+                                lines.add(line);
+                            }
+                            return line != null && line.startsWith("READY");
+                        });
+        assertThat(lines).as("stdout before READY").hasSize(1);
+        Matcher ready = READY.matcher(lines.get(0));
+        assertThat(ready.matches()).as(lines.get(0)).isTrue();
+        return ready;
+    }
+
+    @Test
+    void stackUpProduceAndTailWorkEndToEnd() throws Exception {
+        Matcher ready = stackUp();
+        assertThat(stateDir.resolve("local-stack.properties")).exists();
+
+        Path input = temp.resolve("transactions.jsonl");
+        Files.write(
+                input,
+                List.of(
+                        "{\"txn_id\":\"t1\",\"entity_id\":\"a1\",\"merchant_id\":\"m1\",\"amount_minor\":1250,"
+                            + "\"currency\":\"EUR\",\"country\":\"FR\",\"channel\":\"CONTACTLESS\","
+                            + "\"event_time\":\"2026-11-23T10:15:30.123Z\"}",
+                        "",
+                        "{\"txn_id\":\"t2\",\"entity_id\":\"a2\",\"merchant_id\":\"m1\",\"amount_minor\":990,"
+                            + "\"currency\":\"USD\",\"country\":\"US\",\"channel\":\"ECOMMERCE\","
+                            + "\"event_time\":1795428931000}",
+                        "{\"txn_id\":\"t3\",\"entity_id\":\"a1\",\"merchant_id\":\"m2\",\"amount_minor\":12,"
+                            + "\"currency\":\"EUR\",\"country\":\"FR\",\"channel\":\"ATM\","
+                            + "\"event_time\":1795428932000,\"tip\":1}",
+                        "{\"txn_id\":\"t4\",\"entity_id\":\"a3\",\"merchant_id\":\"m2\",\"amount_minor\":7,"
+                            + "\"currency\":\"EUR\",\"country\":\"FR\",\"channel\":\"ATM\","
+                            + "\"event_time\":1795428933000}"));
+        // Defaults come from the state file; the addresses are passed here only once, to prove
+        // that flags work too.
+        Run produced =
+                run(
+                        "produce",
+                        "--topic",
+                        "payments.transactions.v1",
+                        "--file",
+                        input.toString(),
+                        "--on-error",
+                        "skip",
+                        "--bootstrap",
+                        ready.group(1),
+                        "--registry",
+                        ready.group(2));
+        assertThat(produced.exit()).as(produced.err()).isZero();
+        assertThat(produced.err())
+                .contains("line 4: $: unknown field [tip] for Transaction")
+                .contains("produced 3 records to payments.transactions.v1 (1 bad lines skipped)");
+
+        Path bad = temp.resolve("bad.jsonl");
+        Files.write(
+                bad,
+                List.of(
+                        "{\"txn_id\":\"t9\",\"entity_id\":\"a9\",\"merchant_id\":\"m1\",\"amount_minor\":1,"
+                            + "\"currency\":\"EUR\",\"country\":\"FR\",\"channel\":\"ATM\",\"event_time\":0}",
+                        "{\"txn_id\":\"t10\",\"entity_id\":\"a9\"}"));
+        Run refused =
+                run("produce", "--topic", "payments.transactions.v1", "--file", bad.toString());
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err())
+                .contains("line 2: $.merchant_id: missing required field")
+                .contains("aborted: 1 records of this batch were not written");
+
+        Run tailed =
+                run(
+                        "tail",
+                        "--topic",
+                        "payments.transactions.v1",
+                        "--from-beginning",
+                        "--max",
+                        "3",
+                        "--timeout",
+                        "60");
+        assertThat(tailed.exit()).as(tailed.err()).isZero();
+        Map<String, JsonNode> byTxn =
+                tailed.out().stream()
+                        .map(TidelineCliIT::parse)
+                        .collect(Collectors.toMap(n -> n.get("txn_id").asText(), n -> n));
+        assertThat(byTxn).containsOnlyKeys("t1", "t2", "t4");
+        assertThat(byTxn.get("t1").get("event_time").asText())
+                .isEqualTo("2026-11-23T10:15:30.123Z");
+        assertThat(byTxn.get("t2").get("event_time").asText()).isEqualTo("2026-11-23T10:15:31Z");
+        assertThat(byTxn.get("t2").get("amount_minor").asLong()).isEqualTo(990L);
+        assertThat(byTxn.get("t4").get("channel").asText()).isEqualTo("ATM");
+
+        // Nothing of the aborted batch is visible: a fourth record never arrives.
+        Run more =
+                run(
+                        "tail",
+                        "--topic",
+                        "payments.transactions.v1",
+                        "--from-beginning",
+                        "--max",
+                        "4",
+                        "--timeout",
+                        "5");
+        assertThat(more.exit()).isEqualTo(1);
+        assertThat(more.out()).hasSize(3);
+        assertThat(more.err()).contains("timed out after 3 of 4 records");
+
+        Set<Long> children = descendants(stack);
+        stack.destroy(); // SIGTERM, as a service manager would send
+        assertThat(stack.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        for (long pid : children) {
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                    .as("child %d still running", pid)
+                    .isFalse();
+        }
+        assertThat(stateDir.resolve("local-stack.properties")).doesNotExist();
+        assertThat(stackDir).doesNotExist();
+    }
+
+    @Test
+    void aKilledStackLeavesNoProcessesOrFilesBehind() throws Exception {
+        stackUp();
+        Set<Long> children = descendants(stack);
+        long postmaster =
+                Long.parseLong(
+                        Files.readAllLines(stackDir.resolve("postgres/postmaster.pid"))
+                                .get(0)
+                                .trim());
+        assertThat(children).isNotEmpty();
+
+        stack.destroyForcibly(); // SIGKILL: no shutdown hooks run
+        assertThat(stack.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(
+                        () -> {
+                            assertThat(alive(postmaster)).as("postmaster").isFalse();
+                            for (long pid : children) {
+                                assertThat(alive(pid)).as("child %d", pid).isFalse();
+                            }
+                            assertThat(stackDir).doesNotExist();
+                        });
+    }
+
+    @Test
+    void tailWithoutAStackSaysHowToStartOne() throws Exception {
+        Run run = run("tail", "--topic", "payments.transactions.v1", "--max", "1");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err())
+                .contains("tideline: no schema registry: pass --registry")
+                .contains("./tideline stack up");
+    }
+
+    @Test
+    void aMistypedSettingIsRefusedByName() throws Exception {
+        Run run =
+                run(
+                        "tail",
+                        "--topic",
+                        "x",
+                        "--bootstrap",
+                        "localhost:1",
+                        "-D",
+                        "tideline.topics.partiton=3");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err())
+                .contains("unknown setting 'tideline.topics.partiton'")
+                .contains("did you mean 'tideline.topics.partitions'");
+    }
+
+    private static JsonNode parse(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new AssertionError("not JSON: " + line, e);
+        }
+    }
+
+    private static Set<Long> descendants(Process p) {
+        return p.descendants().map(ProcessHandle::pid).collect(Collectors.toSet());
+    }
+
+    private static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+}
