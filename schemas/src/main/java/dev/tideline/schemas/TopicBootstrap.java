@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,8 +99,8 @@ public final class TopicBootstrap {
             }
         }
         List<String> names = catalog.all().stream().map(Topic::name).toList();
-        Map<String, TopicDescription> described =
-                admin.describeTopics(names).allTopicNames().get(ms, TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, TopicDescription> described = describe(admin, names, deadline);
         List<ConfigResource> resources =
                 names.stream().map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
         Map<ConfigResource, Config> configs =
@@ -139,6 +140,33 @@ public final class TopicBootstrap {
         List<String> existing =
                 names.stream().filter(n -> !created.contains(n)).collect(Collectors.toList());
         return new Result(List.copyOf(created), List.copyOf(existing));
+    }
+
+    /**
+     * Describes the topics, waiting for ones created a moment ago: a broker serves a new topic's
+     * metadata shortly after the controller acknowledged its creation.
+     */
+    private static Map<String, TopicDescription> describe(
+            Admin admin, List<String> names, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        long backoffMs = 20;
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                return admin.describeTopics(names)
+                        .allTopicNames()
+                        .get(Math.max(1, left), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs)
+                                > deadline) {
+                    throw e;
+                }
+                log.debug("topics not visible yet, retrying in {} ms", backoffMs);
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 1_000);
+            }
+        }
     }
 
     private static void registerSchemas(SchemaRegistryClient registry, TopicCatalog catalog) {
