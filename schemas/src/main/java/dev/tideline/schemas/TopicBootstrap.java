@@ -16,6 +16,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -79,23 +80,25 @@ public final class TopicBootstrap {
         List<Topic<?, ?>> missing =
                 catalog.all().stream().filter(t -> !present.contains(t.name())).toList();
         List<String> created = new ArrayList<>();
-        for (Topic<?, ?> topic : missing) {
-            try {
-                admin.createTopics(List.of(topic.toNewTopic()))
-                        .all()
-                        .get(ms, TimeUnit.MILLISECONDS);
-                created.add(topic.name());
-                log.info(
-                        "created topic {} ({} partitions, replication {}, {})",
-                        topic.name(),
-                        topic.partitions(),
-                        topic.replicationFactor(),
-                        topic.configs());
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
+        if (!missing.isEmpty()) {
+            Map<String, KafkaFuture<Void>> results =
+                    admin.createTopics(missing.stream().map(Topic::toNewTopic).toList()).values();
+            for (Topic<?, ?> topic : missing) {
+                try {
+                    results.get(topic.name()).get(ms, TimeUnit.MILLISECONDS);
+                    created.add(topic.name());
+                    log.info(
+                            "created topic {} ({} partitions, replication {}, {})",
+                            topic.name(),
+                            topic.partitions(),
+                            topic.replicationFactor(),
+                            topic.configs());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                    // Another instance created it meanwhile: it is checked like any existing one.
                 }
-                // Another instance created it in the meantime: check it like any existing one.
             }
         }
         List<String> names = catalog.all().stream().map(Topic::name).toList();

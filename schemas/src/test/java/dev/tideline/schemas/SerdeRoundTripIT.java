@@ -21,16 +21,18 @@ import org.junit.jupiter.api.Test;
 @WithLocalStack
 class SerdeRoundTripIT {
 
+    private static TopicCatalog catalog(SchemaRegistryClient registry, TestNamespace ns) {
+        return TopicCatalog.create(
+                new TopicCatalogConfig(Map.of(TopicCatalogConfig.PREFIX, ns.prefix())), registry);
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void everyContractRoundTripsThroughTheBrokerAndTheRegistry(LocalStack stack, TestNamespace ns)
             throws Exception {
         SchemaRegistryClient registry =
                 new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl()));
-        TopicCatalog catalog =
-                TopicCatalog.create(
-                        new TopicCatalogConfig(Map.of(TopicCatalogConfig.PREFIX, ns.prefix())),
-                        registry);
+        TopicCatalog catalog = catalog(registry, ns);
         try (Admin admin = KafkaTestSupport.admin(stack.bootstrapServers())) {
             TopicBootstrap.ensure(admin, catalog, Optional.empty(), Duration.ofSeconds(30));
         }
@@ -77,12 +79,10 @@ class SerdeRoundTripIT {
 
     @Test
     void aTombstoneStaysNull(LocalStack stack, TestNamespace ns) {
-        SchemaRegistryClient registry =
-                new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl()));
         TopicCatalog catalog =
-                TopicCatalog.create(
-                        new TopicCatalogConfig(Map.of(TopicCatalogConfig.PREFIX, ns.prefix())),
-                        registry);
+                catalog(
+                        new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl())),
+                        ns);
         var serde = catalog.accounts().valueSerde();
         assertThat(serde.serializer().serialize(catalog.accounts().name(), null)).isNull();
         assertThat(serde.deserializer().deserialize(catalog.accounts().name(), null)).isNull();
