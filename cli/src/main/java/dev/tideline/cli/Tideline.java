@@ -43,7 +43,10 @@ public final class Tideline implements Runnable {
                             || e instanceof dev.tideline.schemas.registry.SchemaRegistryException) {
                         commandLine.getErr().println("tideline: " + e.getMessage());
                     } else {
-                        e.printStackTrace(commandLine.getErr());
+                        commandLine.getErr().println("tideline: unexpected failure: " + e);
+                        // Looked up here, not in a static field, so main selects the config first.
+                        org.slf4j.LoggerFactory.getLogger(Tideline.class)
+                                .error("unexpected failure", e);
                     }
                     return 1;
                 });
