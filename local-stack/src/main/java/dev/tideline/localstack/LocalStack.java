@@ -84,7 +84,7 @@ public final class LocalStack implements AutoCloseable {
                                                 root.resolve("registry"),
                                                 reaper));
         CompletableFuture<PostgresServer> postgresF =
-                b.externalJdbc != null || !b.postgres
+                b.externalJdbcUrl != null || !b.postgres
                         ? CompletableFuture.completedFuture(null)
                         : timed(
                                 "postgres",
@@ -115,7 +115,9 @@ public final class LocalStack implements AutoCloseable {
         if (postgres != null) {
             jdbc = Optional.of(new JdbcEndpoint(postgres.jdbcUrl(), PostgresServer.USER, ""));
         } else {
-            jdbc = Optional.ofNullable(b.externalJdbc);
+            jdbc =
+                    Optional.ofNullable(b.externalJdbcUrl)
+                            .map(url -> new JdbcEndpoint(url, b.jdbcUser, b.jdbcPassword));
         }
         Map<String, Duration> ordered = new LinkedHashMap<>();
         for (String part : List.of("kafka", "registry", "postgres")) {
@@ -276,7 +278,10 @@ public final class LocalStack implements AutoCloseable {
         private final Map<String, String> brokerConfig = new TreeMap<>();
         private String externalBootstrap;
         private String externalRegistry;
-        private JdbcEndpoint externalJdbc;
+        private String externalJdbcUrl;
+        private String jdbcUser = "postgres";
+        private String jdbcPassword = "";
+        private boolean jdbcCredentialsSet;
         private boolean registry = true;
         private boolean postgres = true;
         private Path registryDistribution;
@@ -317,24 +322,15 @@ public final class LocalStack implements AutoCloseable {
                 case "tideline.stack.registry.distribution" ->
                         registryDistribution = Path.of(value);
                 case "tideline.stack.postgres.enabled" -> postgres = bool(key, value);
-                case "tideline.stack.postgres.jdbc-url" ->
-                        externalJdbc =
-                                new JdbcEndpoint(
-                                        value,
-                                        externalJdbc == null ? "postgres" : externalJdbc.user(),
-                                        externalJdbc == null ? "" : externalJdbc.password());
-                case "tideline.stack.postgres.user" ->
-                        externalJdbc =
-                                new JdbcEndpoint(
-                                        externalJdbc == null ? null : externalJdbc.url(),
-                                        value,
-                                        externalJdbc == null ? "" : externalJdbc.password());
-                case "tideline.stack.postgres.password" ->
-                        externalJdbc =
-                                new JdbcEndpoint(
-                                        externalJdbc == null ? null : externalJdbc.url(),
-                                        externalJdbc == null ? "postgres" : externalJdbc.user(),
-                                        value);
+                case "tideline.stack.postgres.jdbc-url" -> externalJdbcUrl = value;
+                case "tideline.stack.postgres.user" -> {
+                    jdbcUser = value;
+                    jdbcCredentialsSet = true;
+                }
+                case "tideline.stack.postgres.password" -> {
+                    jdbcPassword = value;
+                    jdbcCredentialsSet = true;
+                }
                 case "tideline.stack.work-dir" -> workDir = Path.of(value);
                 case "tideline.stack.cache-dir" -> cacheDir = Path.of(value);
                 default -> throw new IllegalStateException("unhandled key " + key);
@@ -396,7 +392,9 @@ public final class LocalStack implements AutoCloseable {
 
         /** Use an existing PostgreSQL database instead of starting one. */
         public Builder externalPostgres(String jdbcUrl, String user, String password) {
-            this.externalJdbc = new JdbcEndpoint(jdbcUrl, user, password);
+            this.externalJdbcUrl = jdbcUrl;
+            this.jdbcUser = user;
+            this.jdbcPassword = password;
             return this;
         }
 
@@ -426,7 +424,7 @@ public final class LocalStack implements AutoCloseable {
 
         /** Starts every embedded part in parallel and waits until all are ready. */
         public LocalStack start() {
-            if (externalJdbc != null && externalJdbc.url() == null) {
+            if (jdbcCredentialsSet && externalJdbcUrl == null) {
                 throw new IllegalArgumentException(
                         "tideline.stack.postgres.user/password need"
                                 + " tideline.stack.postgres.jdbc-url");

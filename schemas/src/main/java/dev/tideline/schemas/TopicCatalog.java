@@ -11,7 +11,9 @@ import dev.tideline.schemas.registry.CompatibilityLevel;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.schemas.serde.AvroSerde;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,7 +49,7 @@ public final class TopicCatalog {
     private final Topic<String, GlobalModel> trainingSync;
     private final Topic<String, ModelRelease> models;
     private final Topic<String, Prediction> predictions;
-    private final List<Topic<byte[], byte[]>> deadLetters;
+    private final Map<String, Topic<byte[], byte[]>> deadLetters;
 
     private TopicCatalog(TopicCatalogConfig config, SchemaRegistryClient registry) {
         this.config = config;
@@ -70,12 +72,14 @@ public final class TopicCatalog {
 
         Map<String, String> dlq = new HashMap<>(plain);
         dlq.put("retention.ms", String.valueOf(config.dlqRetentionMs()));
-        List<Topic<byte[], byte[]>> dlqs = new ArrayList<>();
+        Map<String, Topic<byte[], byte[]>> dlqs = new LinkedHashMap<>();
         for (String source : List.of(TRANSACTIONS, LABELS, FEATURES)) {
-            dlqs.add(raw(source + DLQ_SUFFIX, p, dlq));
+            Topic<byte[], byte[]> topic = raw(source + DLQ_SUFFIX, p, dlq);
+            dlqs.put(topic.name(), topic);
         }
-        dlqs.add(raw(CDC_DLQ, 1, dlq));
-        deadLetters = List.copyOf(dlqs);
+        Topic<byte[], byte[]> cdc = raw(CDC_DLQ, 1, dlq);
+        dlqs.put(cdc.name(), cdc);
+        deadLetters = Collections.unmodifiableMap(dlqs);
     }
 
     /** Builds the catalog; serdes of Avro topics share {@code registry}. */
@@ -124,19 +128,17 @@ public final class TopicCatalog {
 
     /** The dead-letter topic of a stage reading {@code source}: {@code <source>.dlq}. */
     public Topic<byte[], byte[]> deadLetter(Topic<?, ?> source) {
-        String name = source.name() + DLQ_SUFFIX;
-        return deadLetters.stream()
-                .filter(t -> t.name().equals(name))
-                .findFirst()
-                .orElseThrow(
-                        () ->
-                                new IllegalArgumentException(
-                                        "no dead-letter topic is declared for " + source.name()));
+        Topic<byte[], byte[]> dlq = deadLetters.get(source.name() + DLQ_SUFFIX);
+        if (dlq == null) {
+            throw new IllegalArgumentException(
+                    "no dead-letter topic is declared for " + source.name());
+        }
+        return dlq;
     }
 
     /** {@value #CDC_DLQ}: CDC rows that could not be mapped to a contract. */
     public Topic<byte[], byte[]> cdcDeadLetter() {
-        return deadLetters.get(deadLetters.size() - 1);
+        return deadLetters.get(config.prefix() + CDC_DLQ);
     }
 
     /** The Avro topics, in data-flow order. */
@@ -147,7 +149,7 @@ public final class TopicCatalog {
     /** Every topic, dead-letter topics included. */
     public List<Topic<?, ?>> all() {
         List<Topic<?, ?>> all = new ArrayList<>(avroTopics());
-        all.addAll(deadLetters);
+        all.addAll(deadLetters.values());
         return all;
     }
 
