@@ -1,5 +1,6 @@
 package dev.tideline.cli;
 
+import dev.tideline.schemas.config.ClientSettings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,10 +58,10 @@ final class CommonOptions {
     /** The settings these flags set, as configuration keys. */
     Map<String, String> overrides() {
         Map<String, String> map = new LinkedHashMap<>(properties);
-        put(map, Settings.BOOTSTRAP, bootstrap);
-        put(map, Settings.REGISTRY_URL, registry);
-        put(map, Settings.REGISTRY_USER_INFO, registryUserInfo);
-        put(map, Settings.REGISTRY_TOKEN, registryToken);
+        put(map, ClientSettings.BOOTSTRAP, bootstrap);
+        put(map, ClientSettings.REGISTRY_URL, registry);
+        put(map, ClientSettings.REGISTRY_USER_INFO, registryUserInfo);
+        put(map, ClientSettings.REGISTRY_TOKEN, registryToken);
         put(map, dev.tideline.schemas.TopicCatalogConfig.PREFIX, prefix);
         return map;
     }

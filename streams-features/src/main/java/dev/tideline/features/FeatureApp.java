@@ -1,0 +1,210 @@
+package dev.tideline.features;
+
+import dev.tideline.schemas.TopicBootstrap;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.schemas.registry.SchemaRegistryClient;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running instance of the feature stage: the Kafka Streams client, its read API and its meters.
+ * The same code path serves {@code java -jar}, the CLI, the embedded demo and the tests. Instances
+ * with the same application id split the partitions between them.
+ */
+public final class FeatureApp implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FeatureApp.class);
+    private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final FeatureConfig config;
+    private final FeatureSpec spec;
+    private final FeatureComputer computer;
+    private final TopicCatalog catalog;
+    private final PrometheusMeterRegistry registry;
+    private final FeatureMetrics metrics;
+    private final KafkaStreams streams;
+    private final KafkaStreamsMetrics streamsMetrics;
+    private final FeatureServer server;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private FeatureApp(FeatureConfig config) {
+        this.config = config;
+        this.spec = config.spec();
+        this.computer = new FeatureComputer(spec);
+        SchemaRegistryClient registryClient =
+                ClientSettings.registry(config.registryUrl(), config.values());
+        this.catalog = ClientSettings.catalog(config.values(), registryClient);
+        Map<String, Object> admin = new HashMap<>(ClientSettings.kafkaClient(config.values()));
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        try (Admin a = Admin.create(admin)) {
+            TopicBootstrap.ensure(a, catalog, Optional.of(registryClient), BOOTSTRAP_TIMEOUT);
+        }
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.metrics = new FeatureMetrics(registry);
+        int port = config.getInt(FeatureConfig.HTTP_PORT);
+        this.server = port < 0 ? null : bindServer(port);
+        Properties props =
+                streamsProperties(config, catalog, metrics, server == null ? -1 : server.port());
+        Topology topology =
+                FeatureTopology.build(
+                        new StreamsBuilder(), catalog, computer, options(config), metrics, props);
+        this.streams = new KafkaStreams(topology, props);
+        streams.setUncaughtExceptionHandler(
+                new StreamThreadFailurePolicy(
+                        config.threadFailureMode(),
+                        config.getInt(FeatureConfig.MAX_THREAD_REPLACEMENTS),
+                        config.duration(FeatureConfig.THREAD_REPLACEMENT_PERIOD),
+                        metrics,
+                        Clock.systemUTC()));
+        streams.setStateListener(
+                (now, before) -> {
+                    log.info("Feature stage {} → {}", before, now);
+                    if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                        stopped.countDown();
+                    }
+                });
+        this.streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+        if (server != null) {
+            server.attach(streams, computer, advertised(config, server.port()));
+        }
+    }
+
+    /**
+     * Builds and starts an instance; the spec and configuration are checked before anything starts.
+     */
+    public static FeatureApp start(FeatureConfig config) {
+        FeatureApp app = new FeatureApp(config);
+        app.streams.start();
+        log.info(
+                "Feature stage started: spec {}, application id {}, read API on {}",
+                app.spec,
+                config.getString(FeatureConfig.APPLICATION_ID),
+                app.server == null ? "none" : "port " + app.server.port());
+        return app;
+    }
+
+    static FeatureTopology.Options options(FeatureConfig config) {
+        return new FeatureTopology.Options(
+                config.getDouble(FeatureConfig.MAX_AMOUNT),
+                config.duration(FeatureConfig.EVICTION_INTERVAL));
+    }
+
+    /**
+     * The Kafka Streams settings of the stage: exactly-once, dead-letter handlers, read API
+     * address.
+     */
+    public static Properties streamsProperties(
+            FeatureConfig config, TopicCatalog catalog, FeatureMetrics metrics, int httpPort) {
+        Properties p = new Properties();
+        p.putAll(ClientSettings.kafkaClient(config.values()));
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(FeatureConfig.APPLICATION_ID));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(
+                StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG,
+                config.getInt(FeatureConfig.STANDBY_REPLICAS));
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(FeatureConfig.STREAM_THREADS));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(FeatureConfig.STATE_DIR));
+        p.put(
+                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                config.duration(FeatureConfig.COMMIT_INTERVAL).toMillis());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) catalog.config().replicationFactor());
+        // The account table reads its compacted source topic back on restore instead of a
+        // changelog.
+        p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.REUSE_KTABLE_SOURCE_TOPICS);
+        p.put(
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetterHandler.class.getName());
+        p.put(
+                StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetterHandler.class.getName());
+        p.put(
+                DeadLetterHandler.TOPICS_CONFIG,
+                Map.of(
+                        catalog.transactions().name(),
+                                catalog.deadLetter(catalog.transactions()).name(),
+                        catalog.accounts().name(), catalog.cdcDeadLetter().name()));
+        p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
+        if (httpPort > 0) {
+            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised(config, httpPort));
+        }
+        p.putAll(config.streamsOverrides());
+        return p;
+    }
+
+    private static String advertised(FeatureConfig config, int port) {
+        return config.getString(FeatureConfig.ADVERTISED_HOST) + ":" + port;
+    }
+
+    private FeatureServer bindServer(int port) {
+        try {
+            return new FeatureServer(config.getString(FeatureConfig.HTTP_HOST), port, registry);
+        } catch (IOException e) {
+            throw new UncheckedIOException(
+                    "cannot listen on port "
+                            + port
+                            + " ("
+                            + FeatureConfig.HTTP_PORT
+                            + "): "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    public FeatureSpec spec() {
+        return spec;
+    }
+
+    public FeatureMetrics metrics() {
+        return metrics;
+    }
+
+    public TopicCatalog catalog() {
+        return catalog;
+    }
+
+    /** The read API's port, or -1 when it is off. */
+    public int httpPort() {
+        return server == null ? -1 : server.port();
+    }
+
+    /** Blocks until the Streams client stops, for {@code main}. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        streamsMetrics.close();
+        if (server != null) {
+            server.close();
+        }
+        registry.close();
+        stopped.countDown();
+    }
+}

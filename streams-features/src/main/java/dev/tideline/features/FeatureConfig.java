@@ -1,0 +1,248 @@
+package dev.tideline.features;
+
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.schemas.config.ConfigLoader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
+
+/**
+ * The feature app's settings: defaults, then a properties file, then {@code TIDELINE_*} environment
+ * variables, then flags. Unknown keys and bad values refuse start-up, naming the key.
+ */
+public final class FeatureConfig extends AbstractConfig {
+
+    public static final String APPLICATION_ID = "tideline.features.application-id";
+    public static final String SPEC = "tideline.features.spec";
+    public static final String MAX_AMOUNT = "tideline.features.max-amount";
+    public static final String EVICTION_INTERVAL = "tideline.features.eviction-interval";
+    public static final String STANDBY_REPLICAS = "tideline.features.num-standby-replicas";
+    public static final String STREAM_THREADS = "tideline.features.num-stream-threads";
+    public static final String STATE_DIR = "tideline.features.state-dir";
+    public static final String COMMIT_INTERVAL = "tideline.features.commit-interval";
+    public static final String HTTP_HOST = "tideline.features.http.host";
+    public static final String HTTP_PORT = "tideline.features.http.port";
+    public static final String ADVERTISED_HOST = "tideline.features.http.advertised-host";
+    public static final String ON_THREAD_FAILURE = "tideline.features.on-thread-failure";
+    public static final String MAX_THREAD_REPLACEMENTS =
+            "tideline.features.max-thread-replacements";
+    public static final String THREAD_REPLACEMENT_PERIOD =
+            "tideline.features.thread-replacement-period";
+
+    /**
+     * Prefix of raw Kafka Streams settings: {@code
+     * tideline.features.streams.buffered.records.per.partition}.
+     */
+    public static final String STREAMS_PREFIX = "tideline.features.streams.";
+
+    private static final ConfigDef.Validator DURATION =
+            (name, value) -> {
+                try {
+                    if (Duration.parse((String) value).isNegative()) {
+                        throw new ConfigException(name, value, "must not be negative");
+                    }
+                } catch (DateTimeParseException e) {
+                    throw new ConfigException(
+                            name, value, "expected an ISO-8601 duration such as PT1M");
+                }
+            };
+
+    public static final ConfigDef DEFINITION =
+            new ConfigDef()
+                    .define(
+                            ClientSettings.BOOTSTRAP,
+                            Type.STRING,
+                            ConfigDef.NO_DEFAULT_VALUE,
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Kafka bootstrap servers.")
+                    .define(
+                            ClientSettings.REGISTRY_URL,
+                            Type.STRING,
+                            ConfigDef.NO_DEFAULT_VALUE,
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Schema registry URL (Confluent API).")
+                    .define(
+                            APPLICATION_ID,
+                            Type.STRING,
+                            "tideline-features",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Kafka Streams application id: consumer group, internal topic prefix"
+                                + " and transactional id base. Instances with the same id share the"
+                                + " work.")
+                    .define(
+                            SPEC,
+                            Type.STRING,
+                            "builtin:" + FeatureSpec.DEFAULT,
+                            Importance.HIGH,
+                            "Feature spec: builtin:NAME or a YAML/JSON file.")
+                    .define(
+                            MAX_AMOUNT,
+                            Type.DOUBLE,
+                            1_000_000.0,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.MEDIUM,
+                            "Largest plausible amount in major units; larger ones are dead-lettered"
+                                    + " as amount-out-of-range.")
+                    .define(
+                            EVICTION_INTERVAL,
+                            Type.STRING,
+                            "PT1M",
+                            DURATION,
+                            Importance.LOW,
+                            "How often idle entities are looked for and deleted.")
+                    .define(
+                            STANDBY_REPLICAS,
+                            Type.INT,
+                            0,
+                            ConfigDef.Range.between(0, 10),
+                            Importance.MEDIUM,
+                            "Warm copies of each task's state on other instances.")
+                    .define(
+                            STREAM_THREADS,
+                            Type.INT,
+                            1,
+                            ConfigDef.Range.between(1, 64),
+                            Importance.MEDIUM,
+                            "Stream threads per instance.")
+                    .define(
+                            STATE_DIR,
+                            Type.STRING,
+                            Path.of(System.getProperty("java.io.tmpdir"), "tideline-features")
+                                    .toString(),
+                            Importance.MEDIUM,
+                            "Directory of the RocksDB state stores.")
+                    .define(
+                            COMMIT_INTERVAL,
+                            Type.STRING,
+                            "PT0.1S",
+                            DURATION,
+                            Importance.MEDIUM,
+                            "How often transactions commit: the floor of end-to-end latency for"
+                                    + " read_committed readers.")
+                    .define(
+                            HTTP_HOST,
+                            Type.STRING,
+                            "0.0.0.0",
+                            Importance.LOW,
+                            "Address the read API listens on.")
+                    .define(
+                            HTTP_PORT,
+                            Type.INT,
+                            7070,
+                            ConfigDef.Range.between(-1, 65535),
+                            Importance.MEDIUM,
+                            "Port of the read API (features, health, metrics); 0 picks a free port,"
+                                    + " -1 turns it off.")
+                    .define(
+                            ADVERTISED_HOST,
+                            Type.STRING,
+                            "localhost",
+                            Importance.MEDIUM,
+                            "Host other instances use to reach this one's read API"
+                                    + " (application.server).")
+                    .define(
+                            ON_THREAD_FAILURE,
+                            Type.STRING,
+                            "replace-thread",
+                            (name, value) ->
+                                    StreamThreadFailurePolicy.Mode.parse(name, (String) value),
+                            Importance.MEDIUM,
+                            "When a stream thread dies: replace-thread, shutdown-client or"
+                                    + " shutdown-application.")
+                    .define(
+                            MAX_THREAD_REPLACEMENTS,
+                            Type.INT,
+                            3,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.LOW,
+                            "Replacements allowed within the period before the client shuts down"
+                                    + " instead.")
+                    .define(
+                            THREAD_REPLACEMENT_PERIOD,
+                            Type.STRING,
+                            "PT10M",
+                            DURATION,
+                            Importance.LOW,
+                            "The period of that limit.");
+
+    private final Map<String, String> values;
+
+    public FeatureConfig(Map<String, String> values) {
+        super(DEFINITION, checked(values), false);
+        this.values = Map.copyOf(values);
+    }
+
+    /** Loads every layer, refusing unknown keys. */
+    public static FeatureConfig load(
+            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
+        Set<String> keys = new TreeSet<>(DEFINITION.names());
+        keys.addAll(ClientSettings.KEYS);
+        Map<String, String> merged =
+                new ConfigLoader(keys, List.of(ClientSettings.CLIENT_PREFIX, STREAMS_PREFIX))
+                        .load(Map.of(), file, environment, overrides);
+        return new FeatureConfig(merged);
+    }
+
+    private static Map<String, String> checked(Map<String, String> values) {
+        Map<String, String> own = new HashMap<>();
+        values.forEach(
+                (k, v) -> {
+                    if (DEFINITION.names().contains(k)) {
+                        own.put(k, v);
+                    }
+                });
+        return own;
+    }
+
+    public Map<String, String> values() {
+        return values;
+    }
+
+    public String bootstrap() {
+        return getString(ClientSettings.BOOTSTRAP);
+    }
+
+    public String registryUrl() {
+        return getString(ClientSettings.REGISTRY_URL);
+    }
+
+    public Duration duration(String key) {
+        return Duration.parse(getString(key));
+    }
+
+    /** The spec, parsed; an invalid spec refuses start-up with the bad entry named. */
+    public FeatureSpec spec() {
+        return FeatureSpec.resolve(getString(SPEC));
+    }
+
+    public StreamThreadFailurePolicy.Mode threadFailureMode() {
+        return StreamThreadFailurePolicy.Mode.parse(
+                ON_THREAD_FAILURE, getString(ON_THREAD_FAILURE));
+    }
+
+    /** Raw Kafka Streams settings: {@code tideline.features.streams.*} with the prefix removed. */
+    public Map<String, Object> streamsOverrides() {
+        Map<String, Object> out = new HashMap<>();
+        values.forEach(
+                (k, v) -> {
+                    if (k.startsWith(STREAMS_PREFIX)) {
+                        out.put(k.substring(STREAMS_PREFIX.length()), v);
+                    }
+                });
+        return out;
+    }
+}

@@ -1,0 +1,244 @@
+package dev.tideline.features;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.tideline.schemas.avro.Account;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The feature stage's small HTTP API.
+ *
+ * <ul>
+ *   <li>{@code GET /features/{entityId}[?at=epochMillis]}: the entity's current features as JSON. A
+ *       key owned by another instance is answered with a 307 redirect to that instance.
+ *   <li>{@code GET /health}: 200 when the Streams client is RUNNING (ready), else 503; {@code
+ *       /health/live} is 200 while it has not failed.
+ *   <li>{@code GET /metrics}: Prometheus text.
+ * </ul>
+ */
+final class FeatureServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FeatureServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final PrometheusMeterRegistry registry;
+    private volatile KafkaStreams streams;
+    private volatile FeatureComputer computer;
+    private volatile HostInfo self;
+
+    FeatureServer(String host, int port, PrometheusMeterRegistry registry) throws IOException {
+        this.registry = registry;
+        this.http = HttpServer.create(new InetSocketAddress(host, port), 64);
+        this.executor =
+                Executors.newFixedThreadPool(
+                        4,
+                        r -> {
+                            Thread t = new Thread(r, "tideline-features-http");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        http.setExecutor(executor);
+        http.createContext("/features/", this::features);
+        http.createContext("/health", this::health);
+        http.createContext("/metrics", this::metrics);
+        http.start();
+    }
+
+    int port() {
+        return http.getAddress().getPort();
+    }
+
+    void attach(KafkaStreams streams, FeatureComputer computer, String advertised) {
+        this.computer = computer;
+        this.self = HostInfo.buildFromEndpoint(advertised);
+        this.streams = streams;
+    }
+
+    private void features(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!"GET".equals(ex.getRequestMethod())) {
+                send(ex, 405, error("use GET"));
+                return;
+            }
+            KafkaStreams s = streams;
+            if (s == null || s.state() != KafkaStreams.State.RUNNING) {
+                send(ex, 503, error("not ready: " + (s == null ? "starting" : s.state())));
+                return;
+            }
+            String raw = ex.getRequestURI().getRawPath().substring("/features/".length());
+            String entity = URLDecoder.decode(raw, StandardCharsets.UTF_8);
+            if (entity.isEmpty()) {
+                send(ex, 400, error("give an entity id: /features/{entityId}"));
+                return;
+            }
+            KeyQueryMetadata owner =
+                    s.queryMetadataForKey(
+                            FeatureTopology.ENTITY_STORE, entity, Serdes.String().serializer());
+            if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
+                send(ex, 503, error("partition metadata unavailable (rebalancing); retry"));
+                return;
+            }
+            if (!owner.activeHost().equals(self)) {
+                String query = ex.getRequestURI().getRawQuery();
+                String location =
+                        "http://"
+                                + owner.activeHost().host()
+                                + ":"
+                                + owner.activeHost().port()
+                                + "/features/"
+                                + URLEncoder.encode(entity, StandardCharsets.UTF_8)
+                                        .replace("+", "%20")
+                                + (query == null ? "" : "?" + query);
+                ex.getResponseHeaders().add("Location", location);
+                send(ex, 307, error("entity " + entity + " is served by " + owner.activeHost()));
+                return;
+            }
+            ReadOnlyKeyValueStore<String, byte[]> entities =
+                    s.store(
+                            StoreQueryParameters.fromNameAndType(
+                                            FeatureTopology.ENTITY_STORE,
+                                            QueryableStoreTypes.<String, byte[]>keyValueStore())
+                                    .withPartition(owner.partition()));
+            ReadOnlyKeyValueStore<String, ValueAndTimestamp<Account>> accounts =
+                    s.store(
+                            StoreQueryParameters.fromNameAndType(
+                                            FeatureTopology.ACCOUNT_STORE,
+                                            QueryableStoreTypes
+                                                    .<String, Account>timestampedKeyValueStore())
+                                    .withPartition(owner.partition()));
+            byte[] state = entities.get(entity);
+            if (state == null || !computer.layout().compatible(state)) {
+                send(ex, 404, error("no feature state for entity " + entity));
+                return;
+            }
+            long latest = StateLayout.latestEventTime(state);
+            long at = queryLong(ex, "at", latest);
+            ValueAndTimestamp<Account> account = accounts.get(entity);
+            Profile profile =
+                    account == null || account.value() == null ? null : Profile.of(account.value());
+            ObjectNode body = JSON.createObjectNode();
+            FeatureSpec spec = computer.spec();
+            body.put("entity_id", entity);
+            body.put("spec_id", spec.id());
+            body.put("spec_version", spec.version());
+            body.put("spec_fingerprint", spec.fingerprint());
+            body.put("as_of", Instant.ofEpochMilli(at).toString());
+            body.put("latest_event_time", Instant.ofEpochMilli(latest).toString());
+            body.put("served_by", self.host() + ":" + self.port());
+            ObjectNode values = body.putObject("features");
+            for (Map.Entry<String, Double> e : computer.current(state, at, profile).entrySet()) {
+                values.put(e.getKey(), e.getValue());
+            }
+            send(ex, 200, body);
+        } catch (InvalidStateStoreException e) {
+            send(ex, 503, error("state store not queryable yet (" + e.getMessage() + "); retry"));
+        } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+        } catch (RuntimeException e) {
+            log.warn("Feature query {} failed", ex.getRequestURI(), e);
+            send(ex, 500, error(e.toString()));
+        }
+    }
+
+    private void health(HttpExchange ex) throws IOException {
+        try (ex) {
+            KafkaStreams s = streams;
+            KafkaStreams.State state = s == null ? null : s.state();
+            boolean live =
+                    state != null
+                            && state != KafkaStreams.State.ERROR
+                            && state != KafkaStreams.State.NOT_RUNNING
+                            && state != KafkaStreams.State.PENDING_ERROR;
+            boolean ready = state == KafkaStreams.State.RUNNING;
+            ObjectNode body = JSON.createObjectNode();
+            body.put("streams", String.valueOf(state));
+            body.put("live", live);
+            body.put("ready", ready);
+            boolean ok = ex.getRequestURI().getPath().equals("/health/live") ? live : ready;
+            send(ex, ok ? 200 : 503, body);
+        }
+    }
+
+    private void metrics(HttpExchange ex) throws IOException {
+        try (ex) {
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private static long queryLong(HttpExchange ex, String name, long dflt) {
+        String query = ex.getRequestURI().getRawQuery();
+        if (query == null) {
+            return dflt;
+        }
+        for (String part : query.split("&")) {
+            if (part.startsWith(name + "=")) {
+                String v =
+                        URLDecoder.decode(
+                                part.substring(name.length() + 1), StandardCharsets.UTF_8);
+                try {
+                    return Long.parseLong(v);
+                } catch (NumberFormatException e) {
+                    try {
+                        return Instant.parse(v).toEpochMilli();
+                    } catch (RuntimeException bad) {
+                        throw new IllegalArgumentException(
+                                name
+                                        + "="
+                                        + v
+                                        + " is neither epoch milliseconds nor an ISO-8601 instant");
+                    }
+                }
+            }
+        }
+        return dflt;
+    }
+
+    private static ObjectNode error(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    private static void send(HttpExchange ex, int status, ObjectNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        ex.getResponseHeaders().add("Content-Type", "application/json");
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        http.stop(0);
+        executor.shutdownNow();
+    }
+}

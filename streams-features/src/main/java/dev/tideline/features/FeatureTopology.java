@@ -1,0 +1,114 @@
+package dev.tideline.features;
+
+import dev.tideline.schemas.Topic;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.Account;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Transaction;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.TimestampExtractor;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The feature topology: transactions and account rows in, one feature vector per transaction out.
+ */
+public final class FeatureTopology {
+
+    public static final String ENTITY_STORE = "feature-entity-state";
+    public static final String CLOCK_STORE = "feature-partition-clock";
+    public static final String ACCOUNT_STORE = "feature-accounts";
+
+    private FeatureTopology() {}
+
+    /** Settings of the topology itself, as opposed to the Streams client's. */
+    public record Options(double maxAmount, Duration evictionInterval) {}
+
+    /**
+     * Builds the topology; {@code config} carries the Streams settings that shape it (topology
+     * optimization).
+     *
+     * <pre>
+     * cdc.accounts ──► table (feature-accounts) ─────────────┐
+     * payments.transactions.v1 ──► features processor ◄───────┘ ──► features.v1
+     *                               (feature-entity-state, feature-partition-clock)
+     * </pre>
+     */
+    public static Topology build(
+            StreamsBuilder builder,
+            TopicCatalog topics,
+            FeatureComputer computer,
+            Options options,
+            FeatureMetrics metrics,
+            Properties config) {
+        Topic<String, Transaction> transactions = topics.transactions();
+        Topic<String, Account> accounts = topics.accounts();
+        Topic<String, FeatureVector> features = topics.features();
+
+        builder.table(
+                accounts.name(),
+                Consumed.with(accounts.keySerde(), accounts.valueSerde())
+                        .withName("accounts-source"),
+                Materialized.<String, Account, KeyValueStore<Bytes, byte[]>>as(ACCOUNT_STORE)
+                        .withKeySerde(accounts.keySerde())
+                        .withValueSerde(accounts.valueSerde()));
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(ENTITY_STORE),
+                        Serdes.String(),
+                        Serdes.ByteArray()));
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(CLOCK_STORE),
+                        Serdes.Integer(),
+                        Serdes.Long()));
+
+        TransactionValidator validator = new TransactionValidator(options.maxAmount());
+        builder.stream(
+                        transactions.name(),
+                        Consumed.with(transactions.keySerde(), transactions.valueSerde())
+                                .withTimestampExtractor(new EventTimeExtractor())
+                                .withName("transactions-source"))
+                .process(
+                        () ->
+                                new FeatureProcessor(
+                                        computer, validator, metrics, options.evictionInterval()),
+                        Named.as("features"),
+                        ENTITY_STORE,
+                        CLOCK_STORE,
+                        ACCOUNT_STORE)
+                .to(
+                        features.name(),
+                        Produced.with(features.keySerde(), features.valueSerde())
+                                .withName("features-sink"));
+        return builder.build(config);
+    }
+
+    /**
+     * Orders a task's records by the transaction's own event time, so that an account row captured
+     * before a payment is joined to it. Records without a usable event time keep their Kafka
+     * timestamp (a negative one would make Streams skip them silently); the processor dead-letters
+     * them.
+     */
+    static final class EventTimeExtractor implements TimestampExtractor {
+        @Override
+        public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+            if (record.value() instanceof Transaction tx
+                    && tx.getEventTime() != null
+                    && tx.getEventTime().toEpochMilli() > 0) {
+                return tx.getEventTime().toEpochMilli();
+            }
+            return Math.max(0, record.timestamp());
+        }
+    }
+}

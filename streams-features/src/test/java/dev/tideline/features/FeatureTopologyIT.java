@@ -1,0 +1,340 @@
+package dev.tideline.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.Account;
+import dev.tideline.schemas.avro.Channel;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.RiskTier;
+import dev.tideline.schemas.avro.Transaction;
+import dev.tideline.schemas.config.ClientSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The feature topology in {@link TopologyTestDriver}, with the real Avro serdes and registry. */
+@WithLocalStack
+class FeatureTopologyIT {
+
+    /** On a tile boundary of every default window (25 s, 5 min and 2 h tiles). */
+    private static final Instant T = Instant.parse("2026-11-23T10:00:00Z");
+
+    private final FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+    private TopologyTestDriver driver;
+    private TopicCatalog catalog;
+    private FeatureMetrics metrics;
+    private TestInputTopic<String, Transaction> transactions;
+    private TestInputTopic<byte[], byte[]> rawTransactions;
+    private TestInputTopic<String, Account> accounts;
+    private TestOutputTopic<String, FeatureVector> features;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void setUp(LocalStack stack, TestNamespace ns, @TempDir Path stateDir) {
+        FeatureConfig config =
+                new FeatureConfig(
+                        Map.of(
+                                ClientSettings.BOOTSTRAP,
+                                "unused:9092",
+                                ClientSettings.REGISTRY_URL,
+                                stack.registryUrl(),
+                                "tideline.topics.prefix",
+                                ns.prefix(),
+                                FeatureConfig.APPLICATION_ID,
+                                ns.name("features"),
+                                FeatureConfig.STATE_DIR,
+                                stateDir.toString()));
+        catalog =
+                ClientSettings.catalog(
+                        config.values(),
+                        ClientSettings.registry(stack.registryUrl(), config.values()));
+        metrics = FeatureMetrics.standalone();
+        Properties props = FeatureApp.streamsProperties(config, catalog, metrics, -1);
+        driver =
+                new TopologyTestDriver(
+                        FeatureTopology.build(
+                                new StreamsBuilder(),
+                                catalog,
+                                new FeatureComputer(spec),
+                                FeatureApp.options(config),
+                                metrics,
+                                props),
+                        props);
+        transactions =
+                driver.createInputTopic(
+                        catalog.transactions().name(),
+                        new StringSerializer(),
+                        catalog.transactions().valueSerde().serializer());
+        rawTransactions =
+                driver.createInputTopic(
+                        catalog.transactions().name(),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+        accounts =
+                driver.createInputTopic(
+                        catalog.accounts().name(),
+                        new StringSerializer(),
+                        catalog.accounts().valueSerde().serializer());
+        features =
+                driver.createOutputTopic(
+                        catalog.features().name(),
+                        new StringDeserializer(),
+                        catalog.features().valueSerde().deserializer());
+        deadLetters =
+                driver.createOutputTopic(
+                        catalog.deadLetter(catalog.transactions()).name(),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    @Test
+    void emitsOneVectorPerEventWithHandComputedValues() {
+        accounts.pipeInput(
+                "e1", account("e1", T.minus(Duration.ofDays(10)), 500_000, "DE", RiskTier.MEDIUM));
+        send(tx("t1", "e1", "m1", 10_000, "DE", Channel.ECOMMERCE, T));
+        send(tx("t2", "e1", "m2", 5_000, "FR", Channel.CARD_PRESENT, T.plusSeconds(60)));
+        send(tx("t3", "e1", "m1", 120_000, "DE", Channel.ECOMMERCE, T.plusSeconds(600)));
+
+        List<TestRecord<String, FeatureVector>> out = features.readRecordsToList();
+        assertThat(out).extracting(r -> r.value().getTxnId()).containsExactly("t1", "t2", "t3");
+        FeatureVector v = out.get(2).value();
+        assertThat(out.get(2).key()).isEqualTo("e1");
+        assertThat(out.get(2).timestamp()).isEqualTo(T.plusSeconds(600).toEpochMilli());
+        assertThat(v.getSpecId()).isEqualTo("payments");
+        assertThat(v.getSpecVersion()).isEqualTo(1);
+        assertThat(v.getSpecFingerprint()).isEqualTo(spec.fingerprint());
+        assertThat(v.getValues()).hasSize(spec.size());
+
+        // Third event, 10 minutes after the first: amounts 100, 50, 1200 EUR.
+        expect(v, "amount", 1200);
+        expect(v, "txn_count_5m", 1);
+        expect(v, "txn_count_1h", 3);
+        expect(v, "txn_count_24h", 3);
+        expect(v, "amount_sum_5m", 1200);
+        expect(v, "amount_sum_1h", 1350);
+        expect(v, "amount_mean_24h", 450);
+        expect(v, "amount_stddev_24h", Math.sqrt((350.0 * 350 + 400 * 400 + 750 * 750) / 3));
+        expect(v, "amount_max_1h", 1200);
+        expect(v, "distinct_merchants_1h", 64 * Math.log(64.0 / 62));
+        expect(v, "ecommerce_ratio_24h", 2.0 / 3);
+        expect(v, "large_txn_count_24h", 1);
+        expect(v, "seconds_since_last", 540);
+        expect(v, "amount_zscore", (1200 - 75) / 25.0);
+        expect(v, "last_amount", 50);
+        expect(v, "account_age_days", 10 + 600 / 86_400.0);
+        expect(v, "credit_limit", 5000);
+        expect(v, "risk_tier", 2);
+        expect(v, "is_foreign", 0);
+        expect(v, "amount_to_credit_limit", 0.24);
+        expect(v, "amount_to_mean_24h", 1200 / 450.0);
+        // The second event was abroad.
+        expect(out.get(1).value(), "is_foreign", 1);
+        // The first event has no history: entity features take their defaults.
+        expect(out.get(0).value(), "seconds_since_last", -1);
+        expect(out.get(0).value(), "amount_zscore", 0);
+        assertThat(deadLetters.isEmpty()).isTrue();
+    }
+
+    @Test
+    void profileFeaturesTakeDefaultsWithoutAnAccountAndFollowItsChanges() {
+        send(tx("t1", "e1", "m1", 10_000, "DE", Channel.ATM, T));
+        accounts.pipeInput(
+                "e1", account("e1", T.minus(Duration.ofDays(1)), 100_000, "FR", RiskTier.HIGH));
+        send(tx("t2", "e1", "m1", 10_000, "DE", Channel.ATM, T.plusSeconds(1)));
+        accounts.pipeInput("e1", (Account) null);
+        send(tx("t3", "e1", "m1", 10_000, "DE", Channel.ATM, T.plusSeconds(2)));
+
+        List<FeatureVector> out = features.readValuesToList();
+        expect(out.get(0), "account_age_days", -1);
+        expect(out.get(0), "credit_limit", 0);
+        expect(out.get(0), "amount_to_credit_limit", 0);
+        expect(out.get(1), "account_age_days", 1 + 1 / 86_400.0);
+        expect(out.get(1), "credit_limit", 1000);
+        expect(out.get(1), "risk_tier", 3);
+        expect(out.get(1), "is_foreign", 1);
+        expect(out.get(1), "amount_to_credit_limit", 0.1);
+        expect(out.get(2), "credit_limit", 0);
+        expect(out.get(2), "risk_tier", 0);
+    }
+
+    @Test
+    void routesEachKindOfBadInputToTheDeadLetterTopicAndKeepsGoing() {
+        send(tx("ok-1", "e1", "m1", 10_000, "DE", Channel.ATM, T.plusSeconds(600)));
+        rawTransactions.pipeInput(
+                "e1".getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8));
+        rawTransactions.pipeInput(
+                "e1".getBytes(StandardCharsets.UTF_8), new byte[] {0, 0, 0x0f, 0x42, 0x3f, 2, 4});
+        transactions.pipeInput("e1", (Transaction) null);
+        send("e2", tx("bad-key", "e1", "m1", 100, "DE", Channel.ATM, T.plusSeconds(601)));
+        send(tx("bad-merchant", "e1", "", 100, "DE", Channel.ATM, T.plusSeconds(602)));
+        send(tx("bad-negative", "e1", "m1", -5, "DE", Channel.ATM, T.plusSeconds(603)));
+        send(
+                tx(
+                        "bad-absurd",
+                        "e1",
+                        "m1",
+                        1_000_000_000_000L,
+                        "DE",
+                        Channel.ATM,
+                        T.plusSeconds(604)));
+        send(
+                withCurrency(
+                        tx("bad-currency", "e1", "m1", 100, "DE", Channel.ATM, T.plusSeconds(605)),
+                        "ZZZ"));
+        send(tx("bad-late", "e1", "m1", 100, "DE", Channel.ATM, T.plusSeconds(600 - 121)));
+        send(tx("ok-2", "e1", "m1", 10_000, "DE", Channel.ATM, T.plusSeconds(600 - 119)));
+
+        assertThat(features.readValuesToList())
+                .extracting(FeatureVector::getTxnId)
+                .containsExactly("ok-1", "ok-2");
+        // Undeserializable bytes reach the handler (the test driver drops the dead-letter records
+        // a deserialization handler returns; FeatureStageIT checks those on a real broker).
+        assertThat(metrics.deadLetters("not-wire-format")).isEqualTo(1);
+        assertThat(metrics.deadLetters("unknown-schema-id")).isEqualTo(1);
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead)
+                .extracting(r -> header(r.headers(), DeadLetter.REASON))
+                .containsExactly(
+                        "missing-value",
+                        "key-mismatch",
+                        "missing-field",
+                        "invalid-amount",
+                        "amount-out-of-range",
+                        "unknown-currency",
+                        "late");
+        TestRecord<byte[], byte[]> first = dead.get(0);
+        assertThat(first.value()).isNull();
+        assertThat(header(first.headers(), DeadLetter.SOURCE_TOPIC))
+                .isEqualTo(catalog.transactions().name());
+        assertThat(header(first.headers(), DeadLetter.SOURCE_OFFSET)).isEqualTo("3");
+        assertThat(header(first.headers(), DeadLetter.STAGE)).isEqualTo("streams-features");
+        assertThat(header(first.headers(), DeadLetter.ERROR_CLASS))
+                .isEqualTo(RejectedRecordException.class.getName());
+        TestRecord<byte[], byte[]> late = dead.get(6);
+        assertThat(header(late.headers(), DeadLetter.ERROR_MESSAGE))
+                .contains("more than the grace PT2M");
+        // A rejected record's original bytes are kept: they decode to what was sent.
+        Transaction original =
+                catalog.transactions()
+                        .valueSerde()
+                        .deserializer()
+                        .deserialize(catalog.transactions().name(), late.value());
+        assertThat(original.getTxnId()).isEqualTo("bad-late");
+        assertThat(new String(late.key(), StandardCharsets.UTF_8)).isEqualTo("e1");
+        assertThat(metrics.deadLetters("late")).isEqualTo(1);
+        assertThat(metrics.deadLetters("unknown-currency")).isEqualTo(1);
+    }
+
+    @Test
+    void evictsIdleEntitiesAndTheirHistoryNoLongerCounts() {
+        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(FeatureTopology.ENTITY_STORE);
+        send(tx("a1", "idle", "m1", 10_000, "DE", Channel.ATM, T));
+        send(tx("b1", "busy", "m1", 10_000, "DE", Channel.ATM, T));
+        driver.advanceWallClockTime(Duration.ofMinutes(1));
+        assertThat(store.get("idle")).isNotNull();
+
+        // The partition's clock moves past the longest window, the grace and a tile.
+        Instant later =
+                T.plus(Duration.ofHours(24))
+                        .plus(Duration.ofMinutes(2))
+                        .plus(Duration.ofHours(2))
+                        .plusSeconds(1);
+        send(tx("b2", "busy", "m1", 10_000, "DE", Channel.ATM, later));
+        driver.advanceWallClockTime(Duration.ofMinutes(1));
+
+        assertThat(store.get("idle")).isNull();
+        assertThat(store.get("busy")).isNotNull();
+        assertThat(metrics.evictions()).isEqualTo(1);
+        send(tx("a2", "idle", "m1", 10_000, "DE", Channel.ATM, later));
+        FeatureVector fresh = features.readValuesToList().get(3);
+        assertThat(fresh.getTxnId()).isEqualTo("a2");
+        expect(fresh, "seconds_since_last", -1);
+        expect(fresh, "txn_count_24h", 1);
+    }
+
+    private void expect(FeatureVector v, String feature, double value) {
+        int i = spec.indexOf(feature).orElseThrow();
+        assertThat((double) v.getValues().get(i))
+                .as(feature)
+                .isCloseTo(value, within(1e-3 * Math.max(1, Math.abs(value))));
+    }
+
+    private void send(Transaction tx) {
+        send(tx.getEntityId(), tx);
+    }
+
+    private void send(String key, Transaction tx) {
+        transactions.pipeInput(key, tx, tx.getEventTime());
+    }
+
+    private static String header(Headers headers, String key) {
+        return DeadLetter.header(headers, key);
+    }
+
+    static Transaction tx(
+            String id,
+            String entity,
+            String merchant,
+            long minor,
+            String country,
+            Channel channel,
+            Instant at) {
+        return Transaction.newBuilder()
+                .setTxnId(id)
+                .setEntityId(entity)
+                .setMerchantId(merchant)
+                .setAmountMinor(minor)
+                .setCurrency("EUR")
+                .setCountry(country)
+                .setChannel(channel)
+                .setEventTime(at)
+                .build();
+    }
+
+    private static Transaction withCurrency(Transaction tx, String currency) {
+        tx.setCurrency(currency);
+        return tx;
+    }
+
+    static Account account(
+            String id, Instant created, long limitMinor, String home, RiskTier tier) {
+        return Account.newBuilder()
+                .setAccountId(id)
+                .setCreatedAt(created)
+                .setCreditLimitMinor(limitMinor)
+                .setHomeCountry(home)
+                .setRiskTier(tier)
+                .setUpdatedAt(created)
+                .build();
+    }
+}
