@@ -15,6 +15,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -77,7 +79,16 @@ public final class FeatureApp implements AutoCloseable {
                         Clock.systemUTC()));
         streams.setStateListener(
                 (now, before) -> {
-                    log.info("Feature stage {} → {}", before, now);
+                    if (now == KafkaStreams.State.RUNNING) {
+                        log.info(
+                                "Feature stage {} → {}: active tasks {}, standby tasks {}",
+                                before,
+                                now,
+                                tasks(true),
+                                tasks(false));
+                    } else {
+                        log.info("Feature stage {} → {}", before, now);
+                    }
                     if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
                         stopped.countDown();
                     }
@@ -87,6 +98,16 @@ public final class FeatureApp implements AutoCloseable {
         if (server != null) {
             server.attach(streams, computer, advertised(config, server.port()));
         }
+    }
+
+    private SortedSet<String> tasks(boolean active) {
+        SortedSet<String> ids = new TreeSet<>();
+        streams.metadataForLocalThreads()
+                .forEach(
+                        t ->
+                                (active ? t.activeTasks() : t.standbyTasks())
+                                        .forEach(task -> ids.add(task.taskId().toString())));
+        return ids;
     }
 
     /**

@@ -1,0 +1,502 @@
+package dev.tideline.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.Account;
+import dev.tideline.schemas.avro.Channel;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.RiskTier;
+import dev.tideline.schemas.avro.Transaction;
+import dev.tideline.schemas.config.ClientSettings;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The feature stage on a real broker and registry: several instances, one killed with SIGKILL
+ * mid-stream and restarted, and the output counted.
+ */
+@WithLocalStack
+class FeatureStageIT {
+
+    private static final int PARTITIONS = 4;
+    private static final int ENTITIES = 60;
+    private static final int EVENTS = 6_000;
+    private static final Instant T0 = Instant.parse("2026-11-20T00:00:00Z");
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+    @Test
+    void emitsExactlyOneVectorPerTransactionAcrossAKilledInstance(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        List<ProducerRecord<byte[], byte[]>> input = input(stack);
+
+        // Reference: one instance, never interrupted.
+        TopicCatalog reference = catalog(stack, ns.prefix() + "ref.");
+        Map<String, List<Float>> expected;
+        try (FeatureApp app = start(config(stack, reference, "ref", dir.resolve("ref"), -1))) {
+            produce(stack, reference, input, 0, input.size());
+            expected = vectors(stack, reference, EVENTS);
+        }
+
+        // Two instances; the one in a child JVM is killed mid-stream and started again.
+        TopicCatalog crash = catalog(stack, ns.prefix() + "crash.");
+        int childPort = freePort();
+        Map<String, String> childConfig =
+                config(stack, crash, "crash", dir.resolve("child"), childPort);
+        try (FeatureApp survivor =
+                start(config(stack, crash, "crash", dir.resolve("survivor"), -1))) {
+            Process child = launch(childConfig, logFile(ns, "child-1.log"));
+            try {
+                // Both instances hold two of the four tasks before any input arrives.
+                HttpClient http = HttpClient.newHttpClient();
+                String childHealth = "http://localhost:" + childPort + "/health";
+                await().atMost(TIMEOUT)
+                        .ignoreExceptions()
+                        .until(
+                                () ->
+                                        get(http, childHealth).statusCode() == 200
+                                                && survivor.streams().state()
+                                                        == KafkaStreams.State.RUNNING
+                                                && activeTasks(survivor) == PARTITIONS / 2);
+                produce(stack, crash, input, 0, input.size() / 2);
+                await().atMost(TIMEOUT).until(() -> committedVectors(stack, crash) >= EVENTS / 4);
+                // The child owns partitions and has written vectors: it dies mid-stream, unclean.
+                String metricsUrl = "http://localhost:" + childPort + "/metrics";
+                AtomicReference<Object> last = new AtomicReference<>();
+                try {
+                    await().atMost(Duration.ofSeconds(30))
+                            .until(() -> childVectors(http, metricsUrl, last) > 0);
+                } catch (RuntimeException e) {
+                    throw new AssertionError(
+                            "child never reported a vector; last answer: " + last.get(), e);
+                }
+                child.destroyForcibly().waitFor();
+                produce(stack, crash, input, input.size() / 2, input.size());
+                child = launch(childConfig, logFile(ns, "child-2.log"));
+                Map<String, List<Float>> actual = vectors(stack, crash, EVENTS);
+
+                assertThat(actual).hasSize(EVENTS);
+                assertThat(actual.keySet()).isEqualTo(expected.keySet());
+                assertThat(actual).isEqualTo(expected);
+                List<ConsumerRecord<byte[], byte[]>> dead =
+                        readAll(
+                                stack,
+                                crash.deadLetter(crash.transactions()).name(),
+                                new ByteArrayDeserializer());
+                assertThat(dead)
+                        .extracting(r -> DeadLetter.header(r.headers(), DeadLetter.REASON))
+                        .containsExactlyInAnyOrder("not-wire-format", "not-wire-format", "late");
+                assertThat(
+                                dead.stream()
+                                        .filter(
+                                                r ->
+                                                        "not-wire-format"
+                                                                .equals(
+                                                                        DeadLetter.header(
+                                                                                r.headers(),
+                                                                                DeadLetter
+                                                                                        .REASON))))
+                        .allSatisfy(
+                                r ->
+                                        assertThat(new String(r.value(), StandardCharsets.UTF_8))
+                                                .startsWith("garbage"));
+            } finally {
+                child.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void readApiRedirectsToTheInstanceThatOwnsTheKey(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns.prefix());
+        try (FeatureApp a = start(config(stack, catalog, "api", dir.resolve("a"), 0));
+                FeatureApp b = start(config(stack, catalog, "api", dir.resolve("b"), 0))) {
+            List<ProducerRecord<byte[], byte[]>> all = input(stack);
+            List<ProducerRecord<byte[], byte[]>> input = new ArrayList<>(all.subList(0, ENTITIES));
+            all.stream()
+                    .skip(ENTITIES)
+                    .filter(r -> r.value()[0] == 0)
+                    .limit(600)
+                    .forEach(input::add);
+            produce(stack, catalog, input, 0, input.size());
+            vectors(stack, catalog, 600);
+            await().atMost(TIMEOUT)
+                    .until(
+                            () ->
+                                    a.streams().state() == KafkaStreams.State.RUNNING
+                                            && b.streams().state() == KafkaStreams.State.RUNNING);
+
+            HttpClient http =
+                    HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
+            Set<String> servedBy = new HashSet<>();
+            for (int e = 0; e < ENTITIES; e++) {
+                String entity = "acct-" + e;
+                HttpResponse<String> response =
+                        await().atMost(TIMEOUT)
+                                .until(
+                                        () ->
+                                                get(
+                                                        http,
+                                                        "http://localhost:"
+                                                                + a.httpPort()
+                                                                + "/features/"
+                                                                + entity),
+                                        r -> r.statusCode() == 200);
+                assertThat(response.body())
+                        .contains("\"entity_id\":\"" + entity + "\"")
+                        .contains("\"txn_count_24h\"");
+                servedBy.add(response.body().replaceAll(".*\"served_by\":\"([^\"]+)\".*", "$1"));
+            }
+            assertThat(servedBy)
+                    .containsExactlyInAnyOrder(
+                            "localhost:" + a.httpPort(), "localhost:" + b.httpPort());
+
+            HttpClient noRedirects = HttpClient.newHttpClient();
+            assertThat(
+                            get(noRedirects, "http://localhost:" + a.httpPort() + "/health")
+                                    .statusCode())
+                    .isEqualTo(200);
+            assertThat(
+                            get(
+                                            noRedirects,
+                                            "http://localhost:" + a.httpPort() + "/features/nobody")
+                                    .statusCode())
+                    .isIn(307, 404);
+            assertThat(get(noRedirects, "http://localhost:" + a.httpPort() + "/metrics").body())
+                    .contains("tideline_features_vectors_total")
+                    .contains("tideline_features_process_latency_seconds");
+        }
+    }
+
+    /** Child logs stay in target/ for the CI report. */
+    private static Path logFile(TestNamespace ns, String name) throws IOException {
+        Path dir = Path.of("target", "child-logs");
+        java.nio.file.Files.createDirectories(dir);
+        return dir.resolve(ns.prefix() + name);
+    }
+
+    private static long activeTasks(FeatureApp app) {
+        return app.streams().metadataForLocalThreads().stream()
+                .mapToLong(t -> t.activeTasks().size())
+                .sum();
+    }
+
+    private static double childVectors(HttpClient http, String url, AtomicReference<Object> last) {
+        try {
+            String body = get(http, url).body();
+            last.set(body);
+            return vectorsWritten(body);
+        } catch (Exception e) {
+            last.set(e);
+            return 0;
+        }
+    }
+
+    private static double vectorsWritten(String prometheus) {
+        return prometheus
+                .lines()
+                .filter(l -> l.startsWith("tideline_features_vectors_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url)
+            throws IOException, InterruptedException {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Accounts, then transactions in event-time order per entity, two garbage records and one late
+     * event.
+     */
+    private static List<ProducerRecord<byte[], byte[]>> input(LocalStack stack) {
+        TopicCatalog serdes = catalog(stack, "serdes-" + UUID.randomUUID() + ".");
+        Random random = new Random(42);
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
+        String[] countries = {"DE", "FR", "NL"};
+        for (int e = 0; e < ENTITIES; e++) {
+            String id = "acct-" + e;
+            Account a =
+                    Account.newBuilder()
+                            .setAccountId(id)
+                            .setCreatedAt(T0.minus(Duration.ofDays(30 + e)))
+                            .setCreditLimitMinor(100_000L * (1 + e % 7))
+                            .setHomeCountry(countries[e % 3])
+                            .setRiskTier(RiskTier.values()[e % 4])
+                            .setUpdatedAt(T0.minus(Duration.ofDays(1)))
+                            .build();
+            out.add(
+                    record(
+                            "accounts",
+                            id,
+                            serdes.accounts()
+                                    .valueSerde()
+                                    .serializer()
+                                    .serialize(serdes.accounts().name(), a),
+                            T0.minus(Duration.ofDays(1))));
+        }
+        Instant t = T0;
+        for (int i = 0; i < EVENTS; i++) {
+            t = t.plusMillis(random.nextInt(20_000));
+            String entity = "acct-" + random.nextInt(ENTITIES);
+            Transaction tx =
+                    Transaction.newBuilder()
+                            .setTxnId("txn-" + i)
+                            .setEntityId(entity)
+                            .setMerchantId("m-" + random.nextInt(30))
+                            .setAmountMinor(100 + random.nextInt(200_000))
+                            .setCurrency(i % 10 == 0 ? "JPY" : "EUR")
+                            .setCountry(countries[random.nextInt(3)])
+                            .setChannel(Channel.values()[1 + random.nextInt(5)])
+                            .setEventTime(t)
+                            .build();
+            out.add(
+                    record(
+                            "transactions",
+                            entity,
+                            serdes.transactions()
+                                    .valueSerde()
+                                    .serializer()
+                                    .serialize(serdes.transactions().name(), tx),
+                            t));
+            if (i == EVENTS / 3 || i == 2 * EVENTS / 3) {
+                out.add(
+                        record(
+                                "transactions",
+                                entity,
+                                ("garbage " + i).getBytes(StandardCharsets.UTF_8),
+                                t));
+            }
+            if (i == EVENTS / 2) {
+                Transaction late =
+                        Transaction.newBuilder(tx)
+                                .setTxnId("late-" + i)
+                                .setEventTime(t.minus(Duration.ofHours(1)))
+                                .build();
+                out.add(
+                        record(
+                                "transactions",
+                                entity,
+                                serdes.transactions()
+                                        .valueSerde()
+                                        .serializer()
+                                        .serialize(serdes.transactions().name(), late),
+                                t));
+            }
+        }
+        return out;
+    }
+
+    private static ProducerRecord<byte[], byte[]> record(
+            String topic, String key, byte[] value, Instant at) {
+        return new ProducerRecord<>(
+                topic, null, at.toEpochMilli(), key.getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    /** Writes records [from, to) to the catalog's topics, partitioned by key like any producer. */
+    private static void produce(
+            LocalStack stack,
+            TopicCatalog catalog,
+            List<ProducerRecord<byte[], byte[]>> records,
+            int from,
+            int to) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (ProducerRecord<byte[], byte[]> r : records.subList(from, to)) {
+                String topic =
+                        r.topic().equals("accounts")
+                                ? catalog.accounts().name()
+                                : catalog.transactions().name();
+                producer.send(new ProducerRecord<>(topic, null, r.timestamp(), r.key(), r.value()));
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * Reads the feature topic, read_committed, until {@code count} vectors arrived, then to its
+     * end.
+     */
+    private static Map<String, List<Float>> vectors(
+            LocalStack stack, TopicCatalog catalog, int count) {
+        Map<String, List<Float>> out = new HashMap<>();
+        List<ConsumerRecord<byte[], FeatureVector>> all = new ArrayList<>();
+        try (KafkaConsumer<byte[], FeatureVector> consumer =
+                consumer(stack, catalog.features().valueSerde().deserializer())) {
+            List<TopicPartition> partitions = assign(consumer, catalog.features().name());
+            await().atMost(TIMEOUT)
+                    .pollInterval(Duration.ZERO)
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(200)).forEach(all::add);
+                                return all.size() >= count;
+                            });
+            drain(consumer, partitions, all);
+        }
+        for (ConsumerRecord<byte[], FeatureVector> r : all) {
+            List<Float> previous = out.put(r.value().getTxnId(), r.value().getValues());
+            assertThat(previous).as("second vector for %s", r.value().getTxnId()).isNull();
+            assertThat(new String(r.key(), StandardCharsets.UTF_8))
+                    .isEqualTo(r.value().getEntityId());
+        }
+        return out;
+    }
+
+    private static long committedVectors(LocalStack stack, TopicCatalog catalog) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                consumer(stack, new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = assign(consumer, catalog.features().name());
+            return consumer.endOffsets(partitions).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+        }
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(
+            LocalStack stack, String topic, Deserializer<byte[]> values) {
+        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(stack, values)) {
+            drain(consumer, assign(consumer, topic), all);
+        }
+        return all;
+    }
+
+    private static <V> void drain(
+            KafkaConsumer<byte[], V> consumer,
+            List<TopicPartition> partitions,
+            List<ConsumerRecord<byte[], V>> into) {
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+        await().atMost(TIMEOUT)
+                .pollInterval(Duration.ZERO)
+                .until(
+                        () -> {
+                            consumer.poll(Duration.ofMillis(100)).forEach(into::add);
+                            return partitions.stream()
+                                    .allMatch(p -> consumer.position(p) >= end.get(p));
+                        });
+    }
+
+    private static <V> KafkaConsumer<byte[], V> consumer(LocalStack stack, Deserializer<V> values) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), values);
+    }
+
+    private static List<TopicPartition> assign(KafkaConsumer<byte[], ?> consumer, String topic) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            partitions.add(new TopicPartition(topic, p));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return partitions;
+    }
+
+    private static TopicCatalog catalog(LocalStack stack, String prefix) {
+        Map<String, String> values =
+                Map.of(
+                        "tideline.topics.prefix",
+                        prefix,
+                        "tideline.topics.partitions",
+                        String.valueOf(PARTITIONS));
+        return ClientSettings.catalog(values, ClientSettings.registry(stack.registryUrl(), values));
+    }
+
+    private static Map<String, String> config(
+            LocalStack stack, TopicCatalog catalog, String app, Path stateDir, int port) {
+        Map<String, String> c = new HashMap<>();
+        c.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        c.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        c.put("tideline.topics.prefix", catalog.config().prefix());
+        c.put("tideline.topics.partitions", String.valueOf(PARTITIONS));
+        c.put(FeatureConfig.APPLICATION_ID, catalog.config().prefix() + app);
+        c.put(FeatureConfig.STATE_DIR, stateDir.toString());
+        c.put(FeatureConfig.HTTP_PORT, String.valueOf(port));
+        // A killed member's partitions move after the session timeout: keep it short here.
+        c.put(FeatureConfig.STREAMS_PREFIX + "session.timeout.ms", "6000");
+        c.put(FeatureConfig.STREAMS_PREFIX + "heartbeat.interval.ms", "1000");
+        return c;
+    }
+
+    private static FeatureApp start(Map<String, String> config) {
+        return FeatureApp.start(new FeatureConfig(config));
+    }
+
+    /**
+     * Starts an instance in its own JVM, as {@code java -cp ... FeatureMain} would in production.
+     */
+    private static Process launch(Map<String, String> config, Path log) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("-Xmx256m");
+        String logConfig = System.getProperty("log4j2.configurationFile");
+        if (logConfig != null) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.add(FeatureMain.class.getName());
+        config.forEach(
+                (k, v) -> {
+                    command.add("-D");
+                    command.add(k + "=" + v);
+                });
+        return new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+}
