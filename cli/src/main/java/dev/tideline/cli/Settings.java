@@ -1,5 +1,6 @@
 package dev.tideline.cli;
 
+import dev.tideline.features.FeatureConfig;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
@@ -23,6 +24,7 @@ final class Settings {
     static {
         KEYS.addAll(ClientSettings.KEYS);
         KEYS.addAll(LocalStack.Builder.KEYS);
+        KEYS.addAll(FeatureConfig.DEFINITION.names());
     }
 
     private final Map<String, String> values;
@@ -36,7 +38,9 @@ final class Settings {
     /** Loads every layer; a running local stack supplies addresses not given otherwise. */
     static Settings load(CommonOptions options) {
         Map<String, String> values =
-                new ConfigLoader(KEYS, List.of(ClientSettings.CLIENT_PREFIX))
+                new ConfigLoader(
+                                KEYS,
+                                List.of(ClientSettings.CLIENT_PREFIX, FeatureConfig.STREAMS_PREFIX))
                         .load(
                                 Map.of(),
                                 Optional.ofNullable(options.configFile),

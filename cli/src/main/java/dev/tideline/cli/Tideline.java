@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             StackCommand.class,
+            FeaturesCommand.class,
+            BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,
             CommandLine.HelpCommand.class
@@ -40,6 +42,7 @@ public final class Tideline implements Runnable {
                             || e instanceof IllegalArgumentException
                             || e instanceof IllegalStateException
                             || e instanceof dev.tideline.localstack.LocalStackException
+                            || e instanceof dev.tideline.features.InvalidSpecException
                             || e instanceof dev.tideline.schemas.registry.SchemaRegistryException) {
                         commandLine.getErr().println("tideline: " + e.getMessage());
                     } else {

@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -149,6 +150,9 @@ public final class FeatureApp implements AutoCloseable {
         p.put(
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
                 config.duration(FeatureConfig.COMMIT_INTERVAL).toMillis());
+        // Changelog records are whole entity states, mostly empty tiles: they compress
+        // several-fold.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) catalog.config().replicationFactor());
         // The account table reads its compacted source topic back on restore instead of a
         // changelog.

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * Computes a spec's feature vector for an event from the entity's state, folding the event into
- * that state. Pure: the same state, event and profile always give the same vector and state.
+ * that state. Deterministic: the same state, event and profile always give the same vector and
+ * state. An instance keeps scratch buffers, so each thread (each Streams task) uses its own.
  */
 public final class FeatureComputer {
 
@@ -33,6 +34,9 @@ public final class FeatureComputer {
     private final int[] sketchIdx;
     private final int[] numeratorIdx;
     private final int[] denominatorIdx;
+    private final int[] entityOffset;
+    private final Aggregate[] scratch;
+    private final double[] values;
 
     public FeatureComputer(FeatureSpec spec) {
         this.spec = spec;
@@ -46,6 +50,12 @@ public final class FeatureComputer {
         sketchIdx = new int[n];
         numeratorIdx = new int[n];
         denominatorIdx = new int[n];
+        entityOffset = new int[n];
+        values = new double[n];
+        scratch = new Aggregate[layout.windows().size()];
+        for (int i = 0; i < scratch.length; i++) {
+            scratch[i] = new Aggregate(layout.windows().get(i));
+        }
         for (int i = 0; i < n; i++) {
             FeatureDef f = features.get(i);
             if (f instanceof WindowFeature w) {
@@ -65,6 +75,8 @@ public final class FeatureComputer {
                         w.agg() == Aggregation.DISTINCT
                                 ? wl.sketchIndex(w.field().get(), w.filter(), w.sketchBits())
                                 : -1;
+            } else if (f instanceof EntityFeature e && e.fn() != EntityFunction.TIME_SINCE_LAST) {
+                entityOffset[i] = layout.entityOffset(e);
             } else if (f instanceof DerivedFeature d) {
                 numeratorIdx[i] = spec.indexOf(d.numerator()).orElseThrow();
                 denominatorIdx[i] = spec.indexOf(d.denominator()).orElseThrow();
@@ -91,17 +103,11 @@ public final class FeatureComputer {
         ByteBuffer b = ByteBuffer.wrap(state);
         long latest = StateLayout.latestEventTime(state);
         long t = event.eventTime();
-        double[] values = new double[features.size()];
+        double[] values = this.values;
         for (int i = 0; i < features.size(); i++) {
             if (features.get(i) instanceof EntityFeature e) {
-                values[i] =
-                        entity(
-                                b,
-                                e,
-                                latest,
-                                t,
-                                e.field().map(x -> x.number(event)).orElse(0.0),
-                                true);
+                double x = e.field().isPresent() ? e.field().get().number(event) : 0;
+                values[i] = entity(b, e, entityOffset[i], latest, t, x, true);
             }
         }
         StateLayout.latestEventTime(b, latest == StateLayout.NO_TIME ? t : Math.max(latest, t));
@@ -133,14 +139,19 @@ public final class FeatureComputer {
     public Map<String, Double> current(byte[] state, long asOfMs, Profile profile) {
         ByteBuffer b = ByteBuffer.wrap(state);
         long latest = StateLayout.latestEventTime(state);
-        Aggregate[] aggregates = aggregates(b, asOfMs);
+        // Own buffers: the read API calls this from several threads.
+        Aggregate[] aggregates = new Aggregate[scratch.length];
+        for (int i = 0; i < aggregates.length; i++) {
+            WindowLayout w = layout.windows().get(i);
+            aggregates[i] = w.aggregate(b, w.window.tileOf(asOfMs), new Aggregate(w));
+        }
         Map<String, Double> out = new LinkedHashMap<>();
         for (int i = 0; i < features.size(); i++) {
             FeatureDef f = features.get(i);
             if (f instanceof WindowFeature w) {
                 out.put(f.name(), window(w, i, aggregates[windowOf[i]]));
             } else if (f instanceof EntityFeature e && e.fn() != EntityFunction.ZSCORE) {
-                out.put(f.name(), entity(b, e, latest, asOfMs, 0, false));
+                out.put(f.name(), entity(b, e, entityOffset[i], latest, asOfMs, 0, false));
             } else if (f instanceof ProfileFeature p
                     && (p.field() == ProfileField.ACCOUNT_AGE_DAYS
                             || p.field() == ProfileField.RISK_TIER)) {
@@ -152,22 +163,20 @@ public final class FeatureComputer {
 
     private Aggregate[] aggregates(ByteBuffer b, long t) {
         List<WindowLayout> windows = layout.windows();
-        Aggregate[] out = new Aggregate[windows.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = windows.get(i).aggregate(b, windows.get(i).window.tileOf(t));
+        for (int i = 0; i < scratch.length; i++) {
+            windows.get(i).aggregate(b, windows.get(i).window.tileOf(t), scratch[i]);
         }
-        return out;
+        return scratch;
     }
 
     private double entity(
-            ByteBuffer b, EntityFeature e, long latest, long t, double x, boolean update) {
+            ByteBuffer b, EntityFeature e, int at, long latest, long t, double x, boolean update) {
         boolean seen = latest != StateLayout.NO_TIME;
         switch (e.fn()) {
             case TIME_SINCE_LAST:
                 return seen ? Math.max(0, t - latest) / 1000.0 : e.defaultValue();
             case LAST:
                 {
-                    int at = layout.entityOffset(e);
                     double last = seen ? b.getFloat(at) : e.defaultValue();
                     if (update) {
                         b.putFloat(at, (float) x);
@@ -176,7 +185,6 @@ public final class FeatureComputer {
                 }
             case ZSCORE:
                 {
-                    int at = layout.entityOffset(e);
                     long n = b.getLong(at);
                     double mean = b.getDouble(at + 8);
                     double m2 = b.getDouble(at + 16);

@@ -64,14 +64,18 @@ public final class FeatureTopology {
                         .withValueSerde(accounts.valueSerde()));
         builder.addStateStore(
                 Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(ENTITY_STORE),
-                        Serdes.String(),
-                        Serdes.ByteArray()));
+                                Stores.persistentKeyValueStore(ENTITY_STORE),
+                                Serdes.String(),
+                                Serdes.ByteArray())
+                        // A busy entity's state reaches RocksDB and its changelog once per commit,
+                        // not once per event.
+                        .withCachingEnabled());
         builder.addStateStore(
                 Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(CLOCK_STORE),
-                        Serdes.Integer(),
-                        Serdes.Long()));
+                                Stores.persistentKeyValueStore(CLOCK_STORE),
+                                Serdes.Integer(),
+                                Serdes.Long())
+                        .withCachingEnabled());
 
         TransactionValidator validator = new TransactionValidator(options.maxAmount());
         builder.stream(
@@ -82,7 +86,11 @@ public final class FeatureTopology {
                 .process(
                         () ->
                                 new FeatureProcessor(
-                                        computer, validator, metrics, options.evictionInterval()),
+                                        // One per task: a computer keeps scratch buffers.
+                                        new FeatureComputer(computer.spec()),
+                                        validator,
+                                        metrics,
+                                        options.evictionInterval()),
                         Named.as("features"),
                         ENTITY_STORE,
                         CLOCK_STORE,

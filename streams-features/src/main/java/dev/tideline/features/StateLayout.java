@@ -134,8 +134,18 @@ public final class StateLayout {
             for (int i = 0; i < sketches.length; i++) {
                 sketches[i] = new long[w.sketches.get(i).bits / 64];
             }
+            reset();
+        }
+
+        void reset() {
+            Arrays.fill(counts, 0);
+            Arrays.fill(sums, 0);
+            Arrays.fill(m2s, 0);
             Arrays.fill(mins, Double.POSITIVE_INFINITY);
             Arrays.fill(maxs, Double.NEGATIVE_INFINITY);
+            for (long[] words : sketches) {
+                Arrays.fill(words, 0);
+            }
         }
     }
 
@@ -272,9 +282,12 @@ public final class StateLayout {
             }
         }
 
-        /** Merges the tiles {@code asOf - tiles + 1 .. asOf} that the ring still holds. */
-        Aggregate aggregate(ByteBuffer b, long asOf) {
-            Aggregate a = new Aggregate(this);
+        /**
+         * Merges the tiles {@code asOf - tiles + 1 .. asOf} that the ring still holds into {@code
+         * a}, which is reset first.
+         */
+        Aggregate aggregate(ByteBuffer b, long asOf, Aggregate a) {
+            a.reset();
             long newest = b.getLong(offset);
             if (newest == Long.MIN_VALUE) {
                 return a;

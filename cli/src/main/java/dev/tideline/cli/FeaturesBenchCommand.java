@@ -1,0 +1,325 @@
+package dev.tideline.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tideline.cli.bench.TileBenchmark;
+import dev.tideline.features.FeatureApp;
+import dev.tideline.features.FeatureConfig;
+import dev.tideline.features.FeatureSpec;
+import dev.tideline.features.StateLayout;
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.schemas.TopicBootstrap;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.avro.Channel;
+import dev.tideline.schemas.avro.Transaction;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.schemas.registry.SchemaRegistryClient;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Produced;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tideline bench features}: the feature topology against a pass-through Streams app with the
+ * same exactly-once settings, on the same input, in one run on an in-process broker; then the tile
+ * code alone under JMH. Prints one JSON line last.
+ */
+@Command(name = "features", description = "Benchmark the feature stage; prints one JSON line last.")
+final class FeaturesBenchCommand implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(FeaturesBenchCommand.class);
+    private static final Duration TIMEOUT = Duration.ofMinutes(10);
+
+    @Option(names = "--events", description = "Transactions per run (default: ${DEFAULT-VALUE}).")
+    int events = 200_000;
+
+    @Option(names = "--entities", description = "Distinct entities (default: ${DEFAULT-VALUE}).")
+    int entities = 20_000;
+
+    @Option(
+            names = "--partitions",
+            description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
+    int partitions = 4;
+
+    @Option(
+            names = "-D",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "A tideline.features.* setting for both apps, e.g. -D"
+                            + " tideline.features.commit-interval=PT1S.")
+    Map<String, String> settings = new HashMap<>();
+
+    @Option(names = "--skip-jmh", description = "Skip the JMH benchmark of the tile code.")
+    boolean skipJmh;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Path work = Files.createTempDirectory("tideline-bench");
+        try (LocalStack stack =
+                LocalStack.builder().withoutPostgres().workDir(work.resolve("stack")).start()) {
+            String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+            Map<String, String> values = new HashMap<>();
+            values.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+            values.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+            values.put(TopicCatalogConfig.PREFIX, prefix);
+            values.put(TopicCatalogConfig.PARTITIONS, String.valueOf(partitions));
+            values.putAll(settings);
+            SchemaRegistryClient registry = ClientSettings.registry(stack.registryUrl(), values);
+            TopicCatalog catalog = ClientSettings.catalog(values, registry);
+            String passthroughTopic = prefix + "bench.passthrough";
+            try (Admin admin =
+                    Admin.create(
+                            Map.of(
+                                    AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                    stack.bootstrapServers()))) {
+                TopicBootstrap.ensure(
+                        admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
+                admin.createTopics(List.of(new NewTopic(passthroughTopic, partitions, (short) 1)))
+                        .all()
+                        .get();
+            }
+            log.info("Producing {} transactions over {} entities", events, entities);
+            produce(stack, catalog);
+
+            // Each app reads the same input from the start; the first pair warms the JIT.
+            double passthroughWarm =
+                    passthrough(values, catalog, passthroughTopic, work, "pt-warm");
+            double featuresWarm = features(values, work, "ft-warm").eventsPerSecond;
+            log.info(
+                    "Warm-up: pass-through {} events/s, features {} events/s",
+                    Math.round(passthroughWarm),
+                    Math.round(featuresWarm));
+            double passthrough = passthrough(values, catalog, passthroughTopic, work, "pt");
+            Run features = features(values, work, "ft");
+
+            ObjectNode json = new ObjectMapper().createObjectNode();
+            json.put("bench", "features");
+            json.put("events", events);
+            json.put("entities", entities);
+            json.put("partitions", partitions);
+            json.put("events_per_s", Math.round(features.eventsPerSecond));
+            json.put("passthrough_events_per_s", Math.round(passthrough));
+            json.put("ratio", Math.round(1000 * features.eventsPerSecond / passthrough) / 1000.0);
+            FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+            json.put("state_bytes_per_entity", new StateLayout(spec).bytesPerEntity());
+            json.put("process_latency_p50_us", features.p50Micros);
+            json.put("process_latency_p99_us", features.p99Micros);
+            if (!skipJmh) {
+                json.put("tile_apply_ops_per_s", Math.round(tileOpsPerSecond()));
+            }
+            json.put("cpus", Runtime.getRuntime().availableProcessors());
+            out.println(json);
+            out.flush();
+            return 0;
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private void produce(LocalStack stack, TopicCatalog catalog) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        Random random = new Random(1);
+        String[] countries = {"DE", "FR", "NL", "ES", "IT"};
+        Channel[] channels = Channel.values();
+        Instant t = Instant.parse("2026-11-01T00:00:00Z");
+        try (KafkaProducer<String, Transaction> producer =
+                new KafkaProducer<>(
+                        config,
+                        new StringSerializer(),
+                        catalog.transactions().valueSerde().serializer())) {
+            for (int i = 0; i < events; i++) {
+                t = t.plusMillis(random.nextInt(200));
+                String entity = "acct-" + random.nextInt(entities);
+                Transaction tx =
+                        Transaction.newBuilder()
+                                .setTxnId("txn-" + i)
+                                .setEntityId(entity)
+                                .setMerchantId("m-" + random.nextInt(5_000))
+                                .setAmountMinor(100 + random.nextInt(500_000))
+                                .setCurrency("EUR")
+                                .setCountry(countries[random.nextInt(countries.length)])
+                                .setChannel(channels[1 + random.nextInt(channels.length - 1)])
+                                .setEventTime(t)
+                                .build();
+                producer.send(new ProducerRecord<>(catalog.transactions().name(), entity, tx));
+            }
+            producer.flush();
+        }
+    }
+
+    private record Run(double eventsPerSecond, double p50Micros, double p99Micros) {}
+
+    private Run features(Map<String, String> values, Path work, String name) throws Exception {
+        Map<String, String> config = new HashMap<>(values);
+        config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
+        config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
+        config.put(FeatureConfig.HTTP_PORT, "-1");
+        try (FeatureApp app = FeatureApp.start(new FeatureConfig(config))) {
+            double rate = timeUntilDone(app.streams(), () -> (long) app.metrics().vectors());
+            logThreadRatios(name, app.streams());
+            Timer latency =
+                    app.metrics().registry().find("tideline.features.process.latency").timer();
+            double p50 = 0;
+            double p99 = 0;
+            for (ValueAtPercentile v : latency.takeSnapshot().percentileValues()) {
+                if (v.percentile() == 0.5) {
+                    p50 = v.value(TimeUnit.MICROSECONDS);
+                } else if (v.percentile() == 0.99) {
+                    p99 = v.value(TimeUnit.MICROSECONDS);
+                }
+            }
+            log.info("{}: mean process latency {} us", name, latency.mean(TimeUnit.MICROSECONDS));
+            return new Run(rate, Math.round(p50 * 10) / 10.0, Math.round(p99 * 10) / 10.0);
+        }
+    }
+
+    /** The baseline: the same source, serdes and exactly-once settings, and an identity map. */
+    private double passthrough(
+            Map<String, String> values, TopicCatalog catalog, String topic, Path work, String name)
+            throws Exception {
+        Map<String, String> config = new HashMap<>(values);
+        config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
+        config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
+        Properties props =
+                FeatureApp.streamsProperties(
+                        new FeatureConfig(config),
+                        catalog,
+                        dev.tideline.features.FeatureMetrics.standalone(),
+                        -1);
+        AtomicLong seen = new AtomicLong();
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.stream(
+                        catalog.transactions().name(),
+                        Consumed.with(
+                                catalog.transactions().keySerde(),
+                                catalog.transactions().valueSerde()))
+                .mapValues(
+                        tx -> {
+                            seen.incrementAndGet();
+                            return tx;
+                        })
+                .to(
+                        topic,
+                        Produced.with(
+                                catalog.transactions().keySerde(),
+                                catalog.transactions().valueSerde()));
+        try (KafkaStreams streams = new KafkaStreams(builder.build(props), props)) {
+            streams.start();
+            double rate = timeUntilDone(streams, seen::get);
+            logThreadRatios(name, streams);
+            return rate;
+        }
+    }
+
+    /** Logs where the stream thread spent its time: Kafka Streams' own ratios. */
+    private static void logThreadRatios(String name, KafkaStreams streams) {
+        StringBuilder sb = new StringBuilder();
+        streams.metrics()
+                .forEach(
+                        (id, metric) -> {
+                            if (id.group().equals("stream-thread-metrics")
+                                    && id.name().endsWith("-ratio")) {
+                                sb.append(' ')
+                                        .append(id.name())
+                                        .append('=')
+                                        .append(metric.metricValue());
+                            }
+                        });
+        log.info("{} stream thread time:{}", name, sb);
+    }
+
+    /** Events per second from the moment the app is RUNNING until it has seen every event. */
+    private double timeUntilDone(KafkaStreams streams, LongSupplier processed)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (streams.state() != KafkaStreams.State.RUNNING) {
+            check(streams, deadline);
+            Thread.sleep(10);
+        }
+        long start = System.nanoTime();
+        long startCount = processed.getAsLong();
+        while (processed.getAsLong() < events) {
+            check(streams, deadline);
+            Thread.sleep(5);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return (events - startCount) / seconds;
+    }
+
+    private static void check(KafkaStreams streams, long deadline) {
+        if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("benchmark run did not finish within " + TIMEOUT);
+        }
+        if (streams.state() == KafkaStreams.State.ERROR
+                || streams.state() == KafkaStreams.State.NOT_RUNNING) {
+            throw new IllegalStateException("benchmark app stopped: " + streams.state());
+        }
+    }
+
+    private static double tileOpsPerSecond() throws Exception {
+        var options =
+                new OptionsBuilder()
+                        .include(TileBenchmark.class.getName())
+                        .forks(1)
+                        .warmupIterations(2)
+                        .warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(3)
+                        .measurementTime(TimeValue.seconds(1))
+                        .shouldFailOnError(true)
+                        .verbosity(VerboseMode.SILENT)
+                        .build();
+        RunResult result = new Runner(options).runSingle();
+        return result.getPrimaryResult().getScore();
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            log.debug("Could not delete {}", dir, e);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.tideline.cli;
+
+import dev.tideline.features.FeatureConfig;
+import dev.tideline.features.FeatureMain;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.config.ClientSettings;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code tideline features}: runs one feature-stage instance against the running local stack or the
+ * given cluster, until Ctrl-C or SIGTERM. Start it again elsewhere with the same application id to
+ * share the partitions.
+ */
+@Command(
+        name = "features",
+        description = {
+            "Run the feature stage (Kafka Streams): one feature vector per transaction.",
+            "Settings: tideline.features.* (see README), e.g. -D"
+                    + " tideline.features.http.port=7071."
+        })
+final class FeaturesCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        return FeatureMain.run(config(Settings.load(options)));
+    }
+
+    /** The feature stage's settings from the CLI's: addresses default to the local stack's. */
+    static FeatureConfig config(Settings settings) {
+        Map<String, String> values = new HashMap<>(settings.values());
+        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
+        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
+        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        return new FeatureConfig(values);
+    }
+}
