@@ -43,13 +43,15 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
     private final Duration evictionInterval;
     private final long graceMs;
     private final long idleMs;
-    private final List<Float> scratch = new ArrayList<>();
 
     private ProcessorContext<String, FeatureVector> context;
     private KeyValueStore<String, byte[]> entities;
     private KeyValueStore<Integer, Long> clocks;
     private TimestampedKeyValueStore<String, Account> accounts;
     private boolean warnedLayout;
+
+    /** This task's partition clock; the store holds the same value, restored on fail-over. */
+    private Long clock;
 
     FeatureProcessor(
             FeatureComputer computer,
@@ -72,6 +74,9 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
         this.entities = context.getStateStore(FeatureTopology.ENTITY_STORE);
         this.clocks = context.getStateStore(FeatureTopology.CLOCK_STORE);
         this.accounts = context.getStateStore(FeatureTopology.ACCOUNT_STORE);
+        // Processors are initialised after their stores are restored, so this is the clock as of
+        // the last committed transaction.
+        this.clock = clocks.get(context.taskId().partition());
         context.schedule(evictionInterval, PunctuationType.WALL_CLOCK_TIME, now -> evictIdle());
     }
 
@@ -81,7 +86,6 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
         metrics.event();
         Event event = validator.validate(record.key(), record.value());
         int partition = context.taskId().partition();
-        Long clock = clocks.get(partition);
         long t = event.eventTime();
         if (clock != null && t < clock - graceMs) {
             throw new RejectedRecordException(
@@ -130,15 +134,16 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
         entities.put(event.entityId(), state);
         if (clock == null || now != clock) {
             clocks.put(partition, now);
+            clock = now;
         }
         context.forward(record.withValue(vector(event, values)).withTimestamp(t));
         metrics.vector(System.nanoTime() - start);
     }
 
     private FeatureVector vector(Event e, float[] values) {
-        scratch.clear();
+        List<Float> list = new ArrayList<>(values.length);
         for (float v : values) {
-            scratch.add(v);
+            list.add(v);
         }
         FeatureSpec spec = computer.spec();
         return FeatureVector.newBuilder()
@@ -148,7 +153,7 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
                 .setSpecId(spec.id())
                 .setSpecVersion(spec.version())
                 .setSpecFingerprint(spec.fingerprint())
-                .setValues(new ArrayList<>(scratch))
+                .setValues(list)
                 .setMerchantId(e.merchantId())
                 .setAmountMinor(e.amountMinor())
                 .setCurrency(e.currency())
@@ -159,7 +164,6 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
     /** Deletes entities idle past the longest window, the grace and a tile. */
     void evictIdle() {
         String task = context.taskId().toString();
-        Long clock = clocks.get(context.taskId().partition());
         if (clock != null) {
             long horizon = clock - idleMs;
             List<String> idle = new ArrayList<>();

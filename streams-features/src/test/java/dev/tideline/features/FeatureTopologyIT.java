@@ -256,6 +256,23 @@ class FeatureTopologyIT {
     }
 
     @Test
+    void keepsGoingPastAnAccountRowThatDoesNotDeserialize() {
+        TestInputTopic<byte[], byte[]> rawAccounts =
+                driver.createInputTopic(
+                        catalog.accounts().name(),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+        rawAccounts.pipeInput(
+                "e1".getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8));
+        accounts.pipeInput(
+                "e1", account("e1", T.minus(Duration.ofDays(2)), 100_000, "DE", RiskTier.LOW));
+        send(tx("t1", "e1", "m1", 10_000, "DE", Channel.ATM, T));
+
+        assertThat(metrics.deadLetters("not-wire-format")).isEqualTo(1);
+        expect(features.readValuesToList().get(0), "risk_tier", 1);
+    }
+
+    @Test
     void evictsIdleEntitiesAndTheirHistoryNoLongerCounts() {
         KeyValueStore<String, byte[]> store = driver.getKeyValueStore(FeatureTopology.ENTITY_STORE);
         send(tx("a1", "idle", "m1", 10_000, "DE", Channel.ATM, T));

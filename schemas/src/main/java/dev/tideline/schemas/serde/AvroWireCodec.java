@@ -55,6 +55,9 @@ public final class AvroWireCodec<T> {
     private final Schema readerSchema;
     private final GenericData model;
     private final boolean specific;
+    private static final ThreadLocal<BinaryEncoder> ENCODERS = new ThreadLocal<>();
+    private static final ThreadLocal<BinaryDecoder> DECODERS = new ThreadLocal<>();
+
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
     private final Map<Schema, DatumWriter<T>> writers = new ConcurrentHashMap<>();
 
@@ -142,7 +145,9 @@ public final class AvroWireCodec<T> {
         out.write(id >>> 16);
         out.write(id >>> 8);
         out.write(id);
-        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        // Buffered and reused per thread: the direct encoder writes the stream a byte at a time.
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, ENCODERS.get());
+        ENCODERS.set(encoder);
         try {
             writer(schema).write(record, encoder);
             encoder.flush();
@@ -175,7 +180,9 @@ public final class AvroWireCodec<T> {
         DatumReader<T> reader = reader(topic, id);
         BinaryDecoder decoder =
                 DecoderFactory.get()
-                        .binaryDecoder(payload, HEADER_SIZE, payload.length - HEADER_SIZE, null);
+                        .binaryDecoder(
+                                payload, HEADER_SIZE, payload.length - HEADER_SIZE, DECODERS.get());
+        DECODERS.set(decoder);
         T value;
         try {
             value = reader.read(null, decoder);
