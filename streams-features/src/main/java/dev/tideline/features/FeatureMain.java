@@ -1,5 +1,6 @@
 package dev.tideline.features;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +31,9 @@ public final class FeatureMain implements Callable<Integer> {
     @Option(names = "-D", description = "A setting, key=value; wins over file and environment.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
+    /** Where refusals are written; stderr unless a test replaces it. */
+    PrintWriter err = new PrintWriter(System.err, true);
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new FeatureMain()).execute(args));
     }
@@ -41,7 +45,7 @@ public final class FeatureMain implements Callable<Integer> {
             settings = FeatureConfig.load(Optional.ofNullable(config), System.getenv(), overrides);
             settings.spec();
         } catch (ConfigException | InvalidSpecException e) {
-            System.err.println("tideline-features: " + e.getMessage());
+            err.println("tideline-features: refusing to start: " + e.getMessage());
             return 2;
         }
         return run(settings);

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -54,21 +55,27 @@ class FeatureTopologyIT {
     private TestOutputTopic<String, FeatureVector> features;
     private TestOutputTopic<byte[], byte[]> deadLetters;
 
+    private LocalStack stack;
+    private TestNamespace ns;
+    private Path stateDir;
+
     @BeforeEach
     void setUp(LocalStack stack, TestNamespace ns, @TempDir Path stateDir) {
-        FeatureConfig config =
-                new FeatureConfig(
-                        Map.of(
-                                ClientSettings.BOOTSTRAP,
-                                "unused:9092",
-                                ClientSettings.REGISTRY_URL,
-                                stack.registryUrl(),
-                                "tideline.topics.prefix",
-                                ns.prefix(),
-                                FeatureConfig.APPLICATION_ID,
-                                ns.name("features"),
-                                FeatureConfig.STATE_DIR,
-                                stateDir.toString()));
+        this.stack = stack;
+        this.ns = ns;
+        this.stateDir = stateDir;
+        open(Map.of());
+    }
+
+    /** Builds the driver with the test's namespace and the given settings. */
+    private void open(Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(overrides);
+        values.put(ClientSettings.BOOTSTRAP, "unused:9092");
+        values.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        values.put("tideline.topics.prefix", ns.prefix());
+        values.put(FeatureConfig.APPLICATION_ID, ns.name("features"));
+        values.put(FeatureConfig.STATE_DIR, stateDir.toString());
+        FeatureConfig config = new FeatureConfig(values);
         catalog =
                 ClientSettings.catalog(
                         config.values(),
@@ -253,6 +260,43 @@ class FeatureTopologyIT {
         assertThat(new String(late.key(), StandardCharsets.UTF_8)).isEqualTo("e1");
         assertThat(metrics.deadLetters("late")).isEqualTo(1);
         assertThat(metrics.deadLetters("unknown-currency")).isEqualTo(1);
+    }
+
+    @Test
+    void deadLettersAVectorWithANonFiniteValue() {
+        // Amounts near Long.MAX_VALUE yen overflow the float of a tile's sum of squares.
+        driver.close();
+        open(Map.of(FeatureConfig.MAX_AMOUNT, "1e30"));
+        for (int i = 0; i < 24; i++) {
+            Transaction tx =
+                    tx(
+                            "huge-" + i,
+                            "e1",
+                            "m1",
+                            i % 2 == 0 ? Long.MAX_VALUE : 1,
+                            "JP",
+                            Channel.ATM,
+                            T.plusSeconds(i));
+            tx.setCurrency("JPY");
+            send(tx);
+        }
+        send(tx("ok", "e2", "m1", 10_000, "DE", Channel.ATM, T.plusSeconds(20)));
+
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).isNotEmpty();
+        assertThat(dead)
+                .extracting(r -> header(r.headers(), DeadLetter.REASON))
+                .containsOnly("non-finite-feature");
+        assertThat(header(dead.get(0).headers(), DeadLetter.ERROR_MESSAGE))
+                .contains("amount_stddev_24h");
+        List<FeatureVector> vectors = features.readValuesToList();
+        assertThat(vectors).hasSize(25 - dead.size());
+        assertThat(vectors)
+                .allSatisfy(
+                        v ->
+                                assertThat(v.getValues())
+                                        .allSatisfy(x -> assertThat(Float.isFinite(x)).isTrue()));
+        assertThat(vectors.get(vectors.size() - 1).getTxnId()).isEqualTo("ok");
     }
 
     @Test
