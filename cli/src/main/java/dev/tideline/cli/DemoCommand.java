@@ -6,14 +6,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tideline demo}: everything on the embedded default in one JVM. Today that is the local
- * stack with the pipeline's topics; the engines join as they are built.
+ * {@code tideline demo}: everything on the embedded default in one JVM: the local stack with the
+ * pipeline's topics, and the engines built so far (the feature stage); the others join as they are
+ * built.
  */
 @Command(
         name = "demo",
         description = {
             "Run Tideline on the embedded default in one JVM (no Docker).",
-            "Currently starts the local stack with every pipeline topic, like 'stack up'."
+            "Starts the local stack with every pipeline topic, like 'stack up', and the feature"
+                    + " stage (read API on tideline.features.http.port, default 7070)."
         })
 final class DemoCommand implements Callable<Integer> {
 
@@ -23,6 +25,6 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return StackUpCommand.run(options, spec.commandLine().getOut());
+        return StackUpCommand.run(options, spec.commandLine().getOut(), true);
     }
 }

@@ -1,17 +1,23 @@
 package dev.tideline.cli;
 
+import dev.tideline.features.FeatureApp;
+import dev.tideline.features.FeatureConfig;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,11 +46,14 @@ final class StackUpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return run(options, spec.commandLine().getOut());
+        return run(options, spec.commandLine().getOut(), false);
     }
 
-    /** Shared with {@code demo}, which is the stack alone until the pipeline engines land. */
-    static int run(CommonOptions options, PrintWriter out) throws Exception {
+    /**
+     * Shared with {@code demo}, which also runs the pipeline's engines in this JVM; {@code demo}'s
+     * READY line then names the feature stage's read API too.
+     */
+    static int run(CommonOptions options, PrintWriter out, boolean engines) throws Exception {
         Path stateFile = StackState.defaultFile();
         Optional<StackState> running = StackState.readLive(stateFile);
         if (running.isPresent()) {
@@ -59,6 +68,7 @@ final class StackUpCommand implements Callable<Integer> {
         Map<String, String> values = settings.values();
         LocalStack stack = LocalStack.builder().configure(values).start();
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicReference<FeatureApp> features = new AtomicReference<>();
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
@@ -68,6 +78,10 @@ final class StackUpCommand implements Callable<Integer> {
                                     } catch (Exception e) {
                                         log.warn(
                                                 "could not delete {}: {}", stateFile, e.toString());
+                                    }
+                                    FeatureApp app = features.get();
+                                    if (app != null) {
+                                        app.close();
                                     }
                                     stack.close();
                                     stopped.countDown();
@@ -92,9 +106,21 @@ final class StackUpCommand implements Callable<Integer> {
                         catalog.config().prefix(),
                         ProcessHandle.current().pid())
                 .write(stateFile);
+        String extra = "";
+        if (engines) {
+            Map<String, String> featureSettings = new HashMap<>(values);
+            featureSettings.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+            featureSettings.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+            featureSettings.put(TopicCatalogConfig.PREFIX, catalog.config().prefix());
+            featureSettings.putIfAbsent(
+                    FeatureConfig.STATE_DIR, stack.workDir().resolve("features").toString());
+            FeatureApp app = FeatureApp.start(new FeatureConfig(featureSettings));
+            features.set(app);
+            extra = app.httpPort() > 0 ? " features=http://localhost:" + app.httpPort() : "";
+        }
         out.printf(
-                "READY bootstrap=%s registry=%s jdbc=%s%n",
-                stack.bootstrapServers(), stack.registryUrl(), jdbc);
+                "READY bootstrap=%s registry=%s jdbc=%s%s%n",
+                stack.bootstrapServers(), stack.registryUrl(), jdbc, extra);
         out.flush();
         stopped.await();
         return 0;
