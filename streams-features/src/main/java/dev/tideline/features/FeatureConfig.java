@@ -31,6 +31,7 @@ public final class FeatureConfig extends AbstractConfig {
     public static final String STREAM_THREADS = "tideline.features.num-stream-threads";
     public static final String STATE_DIR = "tideline.features.state-dir";
     public static final String COMMIT_INTERVAL = "tideline.features.commit-interval";
+    public static final String CACHE_MAX_BYTES = "tideline.features.cache-max-bytes";
     public static final String HTTP_HOST = "tideline.features.http.host";
     public static final String HTTP_PORT = "tideline.features.http.port";
     public static final String ADVERTISED_HOST = "tideline.features.http.advertised-host";
