@@ -1,0 +1,60 @@
+package dev.tideline.connectors;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The CDC runner's meters: events by table and operation, dead letters by reason, lag. */
+public final class CdcMetrics {
+
+    private final MeterRegistry registry;
+    private final AtomicLong lastSourceMs = new AtomicLong(-1);
+
+    public CdcMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        registry.gauge(
+                "tideline.cdc.lag.seconds",
+                lastSourceMs,
+                t -> t.get() < 0 ? 0 : Math.max(0, System.currentTimeMillis() - t.get()) / 1000.0);
+    }
+
+    void event(String table, String op) {
+        Counter.builder("tideline.cdc.events")
+                .tag("table", table)
+                .tag("op", op)
+                .register(registry)
+                .increment();
+    }
+
+    void deadLetter(String reason) {
+        Counter.builder("tideline.cdc.dead.letters")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
+    }
+
+    void sourceTime(long ms) {
+        lastSourceMs.accumulateAndGet(ms, Math::max);
+    }
+
+    /** Milliseconds between now and the commit time of the newest change seen; -1 before any. */
+    public long lagMs() {
+        long t = lastSourceMs.get();
+        return t < 0 ? -1 : Math.max(0, System.currentTimeMillis() - t);
+    }
+
+    public double events(String table, String op) {
+        Counter c =
+                registry.find("tideline.cdc.events").tag("table", table).tag("op", op).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    public double deadLetters(String reason) {
+        Counter c = registry.find("tideline.cdc.dead.letters").tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+}
