@@ -1,16 +1,11 @@
 package dev.tideline.connectors;
 
-import dev.tideline.schemas.DeadLetter;
-import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.avro.Account;
-import dev.tideline.schemas.avro.Label;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
 import io.debezium.engine.format.ChangeEventFormat;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +23,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +66,7 @@ public final class CdcRunner implements AutoCloseable {
     private final TopicCatalog catalog;
     private final CdcMetrics metrics;
     private final KafkaProducer<byte[], byte[]> producer;
+    private final ChangeEventMapper mapper;
     private final ExecutorService executor;
     private final DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private final CountDownLatch done = new CountDownLatch(1);
@@ -82,6 +77,7 @@ public final class CdcRunner implements AutoCloseable {
         this.settings = settings;
         this.catalog = catalog;
         this.metrics = metrics;
+        this.mapper = new ChangeEventMapper(catalog, metrics);
         Map<String, Object> producerConfig = new HashMap<>(settings.kafkaClient());
         producerConfig.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
         producerConfig.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -148,7 +144,7 @@ public final class CdcRunner implements AutoCloseable {
         state = State.RUNNING;
         List<Future<RecordMetadata>> sends = new ArrayList<>(events.size());
         for (RecordChangeEvent<SourceRecord> event : events) {
-            ProducerRecord<byte[], byte[]> out = map(event.record());
+            ProducerRecord<byte[], byte[]> out = mapper.map(event.record());
             if (out != null) {
                 sends.add(producer.send(out));
             }
@@ -167,69 +163,6 @@ public final class CdcRunner implements AutoCloseable {
             committer.markProcessed(event);
         }
         committer.markBatchFinished();
-    }
-
-    /** One change event as a Kafka record; null when there is nothing to send. */
-    ProducerRecord<byte[], byte[]> map(SourceRecord record) {
-        if (!(record.value() instanceof Struct envelope) || envelope.schema().field("op") == null) {
-            return null; // heartbeats, transaction markers, Debezium's own tombstones
-        }
-        String op = envelope.getString("op");
-        Struct source = envelope.getStruct("source");
-        String table = source.getString("table");
-        String qualified = source.getString("schema") + "." + table;
-        metrics.event(table, op);
-        Object ts = source.get("ts_ms");
-        if (ts instanceof Long ms) {
-            metrics.sourceTime(ms);
-        }
-        Struct row = "d".equals(op) ? envelope.getStruct("before") : envelope.getStruct("after");
-        if (row == null) {
-            return null;
-        }
-        try {
-            if (RowMapper.ACCOUNTS.equals(table)) {
-                Topic<String, Account> topic = catalog.accounts();
-                if ("d".equals(op)) {
-                    return new ProducerRecord<>(
-                            topic.name(), bytes(RowMapper.key(qualified, row)), null);
-                }
-                Account account = RowMapper.account(qualified, row);
-                return new ProducerRecord<>(
-                        topic.name(),
-                        bytes(account.getAccountId()),
-                        topic.valueSerde().serializer().serialize(topic.name(), account));
-            }
-            if (RowMapper.CHARGEBACKS.equals(table)) {
-                if ("d".equals(op) || "t".equals(op)) {
-                    return null; // labels are facts; see the migration's note
-                }
-                Topic<String, Label> topic = catalog.labels();
-                Label label = RowMapper.label(qualified, row);
-                return new ProducerRecord<>(
-                        topic.name(),
-                        bytes(label.getTxnId()),
-                        topic.valueSerde().serializer().serialize(topic.name(), label));
-            }
-            return null;
-        } catch (RowRejectedException e) {
-            metrics.deadLetter(e.reason());
-            log.warn("Dead-lettering a row of {}: {}", qualified, e.getMessage());
-            Object lsn = source.get("lsn");
-            return DeadLetter.record(
-                    catalog.cdcDeadLetter().name(),
-                    bytes(RowMapper.key(qualified, row)),
-                    row.toString().getBytes(StandardCharsets.UTF_8),
-                    null,
-                    STAGE,
-                    e.reason(),
-                    e,
-                    new DeadLetter.Source(qualified, 0, lsn instanceof Long l ? l : -1));
-        }
-    }
-
-    private static byte[] bytes(String s) {
-        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
     }
 
     private void completed(boolean success, String message, Throwable error) {
