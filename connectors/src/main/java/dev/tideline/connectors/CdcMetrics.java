@@ -12,10 +12,16 @@ public final class CdcMetrics {
 
     public CdcMetrics(MeterRegistry registry) {
         this.registry = registry;
-        registry.gauge(
-                "tideline.cdc.lag.seconds",
-                lastSourceMs,
-                t -> t.get() < 0 ? 0 : Math.max(0, System.currentTimeMillis() - t.get()) / 1000.0);
+        io.micrometer.core.instrument.Gauge.builder(
+                        "tideline.cdc.lag.seconds",
+                        lastSourceMs,
+                        t ->
+                                t.get() < 0
+                                        ? 0
+                                        : Math.max(0, System.currentTimeMillis() - t.get())
+                                                / 1000.0)
+                .description("Seconds between now and the commit of the newest change captured")
+                .register(registry);
     }
 
     void event(String table, String op) {

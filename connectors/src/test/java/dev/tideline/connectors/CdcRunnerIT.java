@@ -16,6 +16,10 @@ import dev.tideline.schemas.avro.RiskTier;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -119,7 +123,8 @@ class CdcRunnerIT {
                 "UPDATE accounts SET credit_limit_minor = 750000, risk_tier = 'MEDIUM' WHERE"
                         + " account_id = 'a1'",
                 "DELETE FROM accounts WHERE account_id = 'a2'",
-                "INSERT INTO chargebacks VALUES ('t2', 'a1', false, '2026-11-21T10:00:00Z')");
+                "INSERT INTO chargebacks VALUES ('t2', 'a1', false, '2026-11-21T10:00:00Z')",
+                "UPDATE chargebacks SET is_fraud = false WHERE txn_id = 't1'");
 
         List<ConsumerRecord<byte[], byte[]>> records = raw(catalog.accounts().name(), 4);
         Map<String, Account> latest = latest(records);
@@ -135,7 +140,11 @@ class CdcRunnerIT {
         Account a2 = decodeAccount(insertA2.value());
         assertThat(a2.getHomeCountry()).isEqualTo("FR");
         assertThat(a2.getRiskTier()).isEqualTo(RiskTier.HIGH);
-        assertThat(labels(2)).extracting(Label::getTxnId).containsExactly("t1", "t2");
+        List<Label> labels = labels(3);
+        assertThat(labels).extracting(Label::getTxnId).containsExactly("t1", "t2", "t1");
+        assertThat(labels.get(2).getIsFraud())
+                .as("the updated chargeback is the latest label for t1")
+                .isFalse();
         assertThat(runner.metrics().events("accounts", "d")).isEqualTo(1);
         assertThat(runner.metrics().lagMs()).isGreaterThanOrEqualTo(0);
     }
@@ -254,6 +263,48 @@ class CdcRunnerIT {
         assertThat(runner.failure())
                 .isInstanceOf(SchemaDriftException.class)
                 .hasMessageContaining("table public.accounts has no column 'home_country'");
+    }
+
+    @Test
+    void servesHealthAndMetricsAndReportsDrift(@TempDir Path dir) throws Exception {
+        Map<String, String> values = new HashMap<>();
+        values.put("tideline.kafka.bootstrap-servers", stack.bootstrapServers());
+        values.put("tideline.registry.url", stack.registryUrl());
+        values.put("tideline.topics.prefix", catalog.config().prefix());
+        values.put(CdcConfig.JDBC_URL, jdbcUrl);
+        values.put(CdcConfig.SLOT, slot);
+        values.put(CdcConfig.OFFSETS_FILE, dir.resolve("app/offsets.dat").toString());
+        values.put(CdcConfig.MIGRATE, "true");
+        values.put(CdcConfig.HTTP_PORT, "0");
+        try (CdcApp app = CdcApp.start(new CdcConfig(values))) {
+            sql("INSERT INTO accounts VALUES ('h1', now(), 1, 'DE', 'LOW', now())");
+            accounts(1);
+            HttpClient http = HttpClient.newHttpClient();
+            String base = "http://localhost:" + app.httpPort();
+            HttpResponse<String> health = get(http, base + "/health");
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).contains("\"state\":\"RUNNING\"").contains("\"lag_ms\"");
+            assertThat(get(http, base + "/metrics").body())
+                    .containsPattern(
+                            "tideline_cdc_events_total\\{op=\"[rc]\",table=\"accounts\"} 1.0")
+                    .contains("tideline_cdc_lag_seconds");
+
+            sql(
+                    "ALTER TABLE accounts DROP COLUMN risk_tier",
+                    "INSERT INTO accounts VALUES ('h2', now(), 1, 'DE', now())");
+            assertThat(app.awaitDone(TIMEOUT)).isTrue();
+            HttpResponse<String> failed = get(http, base + "/health");
+            assertThat(failed.statusCode()).isEqualTo(503);
+            assertThat(failed.body())
+                    .contains("FAILED")
+                    .contains("table public.accounts has no column 'risk_tier'");
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private CdcRunner start() {
