@@ -14,8 +14,10 @@ import picocli.CommandLine.Spec;
         name = "demo",
         description = {
             "Run Tideline on the embedded default in one JVM (no Docker).",
-            "Starts the local stack with every pipeline topic, like 'stack up', and the feature"
-                    + " stage (read API on tideline.features.http.port, default 7070)."
+            "Starts the local stack with every pipeline topic, like 'stack up', the feature"
+                    + " stage (read API on tideline.features.http.port, default 7070) and the"
+                    + " embedded CDC runner on the stack's PostgreSQL (health on"
+                    + " tideline.cdc.http.port, default 7071)."
         })
 final class DemoCommand implements Callable<Integer> {
 

@@ -1,5 +1,6 @@
 package dev.tideline.cli;
 
+import dev.tideline.connectors.CdcConfig;
 import dev.tideline.features.FeatureConfig;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.schemas.TopicCatalog;
@@ -25,6 +26,7 @@ final class Settings {
         KEYS.addAll(ClientSettings.KEYS);
         KEYS.addAll(LocalStack.Builder.KEYS);
         KEYS.addAll(FeatureConfig.DEFINITION.names());
+        KEYS.addAll(CdcConfig.DEFINITION.names());
     }
 
     private final Map<String, String> values;
@@ -47,6 +49,11 @@ final class Settings {
                                 System.getenv(),
                                 options.overrides());
         return new Settings(values, StackState.readLive(StackState.defaultFile()));
+    }
+
+    /** The running local stack's PostgreSQL, when there is one. */
+    Optional<String> stackJdbcUrl() {
+        return stack.map(StackState::jdbc).filter(j -> j.startsWith("jdbc:"));
     }
 
     Map<String, String> values() {

@@ -1,5 +1,7 @@
 package dev.tideline.cli;
 
+import dev.tideline.connectors.CdcApp;
+import dev.tideline.connectors.CdcConfig;
 import dev.tideline.features.FeatureApp;
 import dev.tideline.features.FeatureConfig;
 import dev.tideline.localstack.LocalStack;
@@ -69,6 +71,7 @@ final class StackUpCommand implements Callable<Integer> {
         LocalStack stack = LocalStack.builder().configure(values).start();
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicReference<FeatureApp> features = new AtomicReference<>();
+        AtomicReference<CdcApp> cdc = new AtomicReference<>();
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
@@ -82,6 +85,10 @@ final class StackUpCommand implements Callable<Integer> {
                                     FeatureApp app = features.get();
                                     if (app != null) {
                                         app.close();
+                                    }
+                                    CdcApp capture = cdc.get();
+                                    if (capture != null) {
+                                        capture.close();
                                     }
                                     stack.close();
                                     stopped.countDown();
@@ -117,6 +124,19 @@ final class StackUpCommand implements Callable<Integer> {
             FeatureApp app = FeatureApp.start(new FeatureConfig(featureSettings));
             features.set(app);
             extra = app.httpPort() > 0 ? " features=http://localhost:" + app.httpPort() : "";
+            if (stack.hasPostgres()) {
+                Map<String, String> cdcSettings = new HashMap<>(featureSettings);
+                cdcSettings.keySet().removeIf(k -> k.startsWith("tideline.features."));
+                cdcSettings.put(CdcConfig.JDBC_URL, jdbc);
+                cdcSettings.put(CdcConfig.MIGRATE, "true");
+                cdcSettings.putIfAbsent(
+                        CdcConfig.OFFSETS_FILE,
+                        stack.workDir().resolve("cdc").resolve("offsets.dat").toString());
+                CdcApp capture = CdcApp.start(new CdcConfig(cdcSettings));
+                cdc.set(capture);
+                extra +=
+                        capture.httpPort() > 0 ? " cdc=http://localhost:" + capture.httpPort() : "";
+            }
         }
         out.printf(
                 "READY bootstrap=%s registry=%s jdbc=%s%s%n",

@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             StackCommand.class,
             FeaturesCommand.class,
+            CdcCommand.class,
             BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,

@@ -92,6 +92,14 @@ public final class CdcRunner implements AutoCloseable {
                         .using(debeziumProperties(settings))
                         .notifying(this::handleBatch)
                         .using(this::completed)
+                        .using(
+                                new DebeziumEngine.ConnectorCallback() {
+                                    @Override
+                                    public void taskStarted() {
+                                        state = State.RUNNING;
+                                        log.info("CDC runner capturing");
+                                    }
+                                })
                         .build();
         this.executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "tideline-cdc"));
     }

@@ -1,0 +1,44 @@
+package dev.tideline.cli;
+
+import dev.tideline.connectors.CdcConfig;
+import dev.tideline.connectors.CdcMain;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.config.ClientSettings;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code tideline cdc}: runs the embedded CDC runner against the local stack's PostgreSQL (or the
+ * given database) until Ctrl-C or SIGTERM.
+ */
+@Command(
+        name = "cdc",
+        description = {
+            "Capture accounts and chargebacks from PostgreSQL into cdc.accounts and cdc.labels",
+            "(Debezium, embedded). Settings: tideline.cdc.* (see README)."
+        })
+final class CdcCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        return CdcMain.run(config(Settings.load(options), null));
+    }
+
+    /** The runner's settings from the CLI's; addresses default to the local stack's. */
+    static CdcConfig config(Settings settings, String stackJdbcUrl) {
+        Map<String, String> values = new HashMap<>(settings.values());
+        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
+        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
+        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        String jdbc = stackJdbcUrl != null ? stackJdbcUrl : settings.stackJdbcUrl().orElse(null);
+        if (jdbc != null) {
+            values.putIfAbsent(CdcConfig.JDBC_URL, jdbc);
+        }
+        return new CdcConfig(values);
+    }
+}
