@@ -1,14 +1,10 @@
 package dev.tideline.connectors;
 
 import dev.tideline.schemas.config.ClientSettings;
-import dev.tideline.schemas.config.ConfigLoader;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -28,21 +24,7 @@ public final class CdcConfig extends AbstractConfig {
     public static final String HTTP_PORT = "tideline.cdc.http.port";
 
     public static final ConfigDef DEFINITION =
-            new ConfigDef()
-                    .define(
-                            ClientSettings.BOOTSTRAP,
-                            Type.STRING,
-                            ConfigDef.NO_DEFAULT_VALUE,
-                            new ConfigDef.NonEmptyString(),
-                            Importance.HIGH,
-                            "Kafka bootstrap servers.")
-                    .define(
-                            ClientSettings.REGISTRY_URL,
-                            Type.STRING,
-                            ConfigDef.NO_DEFAULT_VALUE,
-                            new ConfigDef.NonEmptyString(),
-                            Importance.HIGH,
-                            "Schema registry URL (Confluent API).")
+            ClientSettings.definition()
                     .define(
                             JDBC_URL,
                             Type.STRING,
@@ -105,28 +87,14 @@ public final class CdcConfig extends AbstractConfig {
     private final Map<String, String> values;
 
     public CdcConfig(Map<String, String> values) {
-        super(DEFINITION, own(values), false);
+        super(DEFINITION, ClientSettings.declared(DEFINITION, values), false);
         this.values = Map.copyOf(values);
     }
 
     public static CdcConfig load(
             Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        Set<String> keys = new TreeSet<>(DEFINITION.names());
-        keys.addAll(ClientSettings.KEYS);
         return new CdcConfig(
-                new ConfigLoader(keys, List.of(ClientSettings.CLIENT_PREFIX))
-                        .load(Map.of(), file, environment, overrides));
-    }
-
-    private static Map<String, String> own(Map<String, String> values) {
-        Map<String, String> own = new HashMap<>();
-        values.forEach(
-                (k, v) -> {
-                    if (DEFINITION.names().contains(k)) {
-                        own.put(k, v);
-                    }
-                });
-        return own;
+                ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
     }
 
     public Map<String, String> values() {

@@ -1,7 +1,6 @@
 package dev.tideline.features;
 
 import dev.tideline.schemas.config.ClientSettings;
-import dev.tideline.schemas.config.ConfigLoader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -9,8 +8,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -60,21 +57,7 @@ public final class FeatureConfig extends AbstractConfig {
             };
 
     public static final ConfigDef DEFINITION =
-            new ConfigDef()
-                    .define(
-                            ClientSettings.BOOTSTRAP,
-                            Type.STRING,
-                            ConfigDef.NO_DEFAULT_VALUE,
-                            new ConfigDef.NonEmptyString(),
-                            Importance.HIGH,
-                            "Kafka bootstrap servers.")
-                    .define(
-                            ClientSettings.REGISTRY_URL,
-                            Type.STRING,
-                            ConfigDef.NO_DEFAULT_VALUE,
-                            new ConfigDef.NonEmptyString(),
-                            Importance.HIGH,
-                            "Schema registry URL (Confluent API).")
+            ClientSettings.definition()
                     .define(
                             APPLICATION_ID,
                             Type.STRING,
@@ -183,30 +166,16 @@ public final class FeatureConfig extends AbstractConfig {
     private final Map<String, String> values;
 
     public FeatureConfig(Map<String, String> values) {
-        super(DEFINITION, checked(values), false);
+        super(DEFINITION, ClientSettings.declared(DEFINITION, values), false);
         this.values = Map.copyOf(values);
     }
 
     /** Loads every layer, refusing unknown keys. */
     public static FeatureConfig load(
             Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        Set<String> keys = new TreeSet<>(DEFINITION.names());
-        keys.addAll(ClientSettings.KEYS);
-        Map<String, String> merged =
-                new ConfigLoader(keys, List.of(ClientSettings.CLIENT_PREFIX, STREAMS_PREFIX))
-                        .load(Map.of(), file, environment, overrides);
-        return new FeatureConfig(merged);
-    }
-
-    private static Map<String, String> checked(Map<String, String> values) {
-        Map<String, String> own = new HashMap<>();
-        values.forEach(
-                (k, v) -> {
-                    if (DEFINITION.names().contains(k)) {
-                        own.put(k, v);
-                    }
-                });
-        return own;
+        return new FeatureConfig(
+                ClientSettings.load(
+                        DEFINITION, List.of(STREAMS_PREFIX), file, environment, overrides));
     }
 
     public Map<String, String> values() {

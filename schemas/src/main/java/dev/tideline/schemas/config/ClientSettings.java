@@ -4,11 +4,17 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 
 /**
  * The settings every Tideline app shares to reach the cluster: Kafka's address, raw client
@@ -46,6 +52,54 @@ public final class ClientSettings {
     }
 
     private ClientSettings() {}
+
+    /** An app's config definition, starting with the two addresses every app needs. */
+    public static ConfigDef definition() {
+        return new ConfigDef()
+                .define(
+                        BOOTSTRAP,
+                        Type.STRING,
+                        ConfigDef.NO_DEFAULT_VALUE,
+                        new ConfigDef.NonEmptyString(),
+                        Importance.HIGH,
+                        "Kafka bootstrap servers.")
+                .define(
+                        REGISTRY_URL,
+                        Type.STRING,
+                        ConfigDef.NO_DEFAULT_VALUE,
+                        new ConfigDef.NonEmptyString(),
+                        Importance.HIGH,
+                        "Schema registry URL (Confluent API).");
+    }
+
+    /**
+     * Loads an app's settings in layers (defaults, file, environment, flags), refusing any key that
+     * is neither the app's, a client setting, nor under one of the pass-through prefixes.
+     */
+    public static Map<String, String> load(
+            ConfigDef appDefinition,
+            List<String> extraPrefixes,
+            Optional<Path> file,
+            Map<String, String> environment,
+            Map<String, String> overrides) {
+        Set<String> keys = new TreeSet<>(appDefinition.names());
+        keys.addAll(KEYS);
+        List<String> prefixes = new ArrayList<>(extraPrefixes);
+        prefixes.add(CLIENT_PREFIX);
+        return new ConfigLoader(keys, prefixes).load(Map.of(), file, environment, overrides);
+    }
+
+    /** The entries of {@code values} that {@code definition} declares. */
+    public static Map<String, String> declared(ConfigDef definition, Map<String, String> values) {
+        Map<String, String> own = new HashMap<>();
+        values.forEach(
+                (k, v) -> {
+                    if (definition.names().contains(k)) {
+                        own.put(k, v);
+                    }
+                });
+        return own;
+    }
 
     /** The registry client's settings in the Confluent keys it understands. */
     public static SchemaRegistryClient registry(String url, Map<String, String> values) {
