@@ -1,0 +1,30 @@
+package dev.tideline.serving;
+
+/** The checks a model release must pass before it scores anything, in the order they run. */
+public enum Gate {
+    /** Releases flagged not-for-promotion by training are never used. */
+    NOT_PROMOTABLE("not-promotable"),
+    /** The release carries no model bytes (an artifact URI must be fetched first). */
+    NO_ARTIFACT("no-artifact"),
+    /** SHA-256 of the bytes equals the release's digest. */
+    DIGEST("digest"),
+    /** The release was trained on the spec whose vectors are being scored. */
+    SPEC_FINGERPRINT("spec-fingerprint"),
+    /** The declared input width is the spec's. */
+    INPUT_WIDTH("input-width"),
+    /** ONNX Runtime loads it and its input and output fit [batch, width] → one score per row. */
+    LOAD("load"),
+    /** A canary batch scores without NaN or infinity, inside [0, 1]. */
+    CANARY("canary");
+
+    private final String label;
+
+    Gate(String label) {
+        this.label = label;
+    }
+
+    /** The name used in logs and metrics. */
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,174 @@
+package dev.tideline.serving;
+
+import dev.tideline.schemas.avro.ModelRelease;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Validates a model release before serving swaps to it. A refused release leaves the current model
+ * in place; the refusal names the gate and why.
+ */
+public final class ModelGates {
+
+    private static final Logger log = LoggerFactory.getLogger(ModelGates.class);
+    private static final int CANARY_ROWS = 64;
+
+    private final String specFingerprint;
+    private final int width;
+    private final ScoringOptions options;
+
+    /**
+     * @param specFingerprint the fingerprint of the feature vectors being scored
+     * @param width their number of values
+     */
+    public ModelGates(String specFingerprint, int width, ScoringOptions options) {
+        this.specFingerprint = specFingerprint;
+        this.width = width;
+        this.options = options;
+    }
+
+    /** The outcome: a loaded scorer, or the gate that refused the release. */
+    public sealed interface Verdict {}
+
+    /** Every gate passed; the caller owns the scorer. */
+    public record Accepted(OnnxScorer scorer) implements Verdict {}
+
+    /** A gate refused the release. */
+    public record Refused(Gate gate, String reason) implements Verdict {}
+
+    public Verdict check(ModelRelease release) {
+        String model = release.getModelName() + " v" + release.getVersion();
+        Verdict v = checkMetadata(model, release);
+        if (v != null) {
+            return refuse(model, (Refused) v);
+        }
+        byte[] onnx = toArray(release.getOnnx());
+        OnnxScorer scorer;
+        try {
+            scorer = OnnxScorer.load(model, onnx, width, options);
+        } catch (ModelLoadException e) {
+            return refuse(model, new Refused(Gate.LOAD, e.getMessage()));
+        }
+        String canary = canary(scorer);
+        if (canary != null) {
+            scorer.retire();
+            return refuse(model, new Refused(Gate.CANARY, canary));
+        }
+        return new Accepted(scorer);
+    }
+
+    private Refused checkMetadata(String model, ModelRelease release) {
+        if (!release.getPromotable()) {
+            return new Refused(Gate.NOT_PROMOTABLE, model + " is flagged not for promotion");
+        }
+        if (release.getOnnx() == null) {
+            return new Refused(
+                    Gate.NO_ARTIFACT,
+                    model + " has no inline bytes (artifact " + release.getArtifactUri() + ")");
+        }
+        String digest = sha256(toArray(release.getOnnx()));
+        if (!digest.equals(release.getSha256())) {
+            return new Refused(
+                    Gate.DIGEST,
+                    model
+                            + ": bytes hash to "
+                            + digest
+                            + ", the release says "
+                            + release.getSha256());
+        }
+        if (!specFingerprint.equals(release.getSpecFingerprint())) {
+            return new Refused(
+                    Gate.SPEC_FINGERPRINT,
+                    model
+                            + " was trained on spec "
+                            + release.getSpecId()
+                            + " v"
+                            + release.getSpecVersion()
+                            + " ("
+                            + release.getSpecFingerprint()
+                            + "), vectors are "
+                            + specFingerprint);
+        }
+        if (release.getInputWidth() != width) {
+            return new Refused(
+                    Gate.INPUT_WIDTH,
+                    model
+                            + " takes "
+                            + release.getInputWidth()
+                            + " features, the spec has "
+                            + width);
+        }
+        return null;
+    }
+
+    /**
+     * Scores a fixed batch (zeros, then seeded values of several scales); null when it is sound.
+     */
+    String canary(OnnxScorer scorer) {
+        FloatBuffer batch =
+                ByteBuffer.allocateDirect(4 * CANARY_ROWS * width)
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
+        Random random = new Random(20261123L);
+        for (int r = 0; r < CANARY_ROWS; r++) {
+            float scale = r == 0 ? 0 : (float) Math.pow(10, r % 4);
+            for (int c = 0; c < width; c++) {
+                batch.put(r * width + c, (float) random.nextGaussian() * scale);
+            }
+        }
+        try {
+            float[] scores = scorer.score(batch, CANARY_ROWS);
+            for (int i = 0; i < scores.length; i++) {
+                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
+                    return scorer.name()
+                            + ": canary row "
+                            + i
+                            + " scored "
+                            + scores[i]
+                            + ", outside [0, 1]";
+                }
+            }
+            return scores.length == CANARY_ROWS
+                    ? null
+                    : scorer.name()
+                            + ": canary gave "
+                            + scores.length
+                            + " scores for "
+                            + CANARY_ROWS
+                            + " rows";
+        } catch (Exception e) {
+            return scorer.name() + ": canary batch failed: " + e.getMessage();
+        }
+    }
+
+    private static Verdict refuse(String model, Refused refused) {
+        log.warn(
+                "Refusing model {} at gate {}: {}",
+                model,
+                refused.gate().label(),
+                refused.reason());
+        return refused;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] toArray(ByteBuffer buffer) {
+        ByteBuffer b = buffer.duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+}
