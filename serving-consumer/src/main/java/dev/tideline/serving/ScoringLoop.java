@@ -1,0 +1,391 @@
+package dev.tideline.serving;
+
+import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.Topic;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Prediction;
+import dev.tideline.schemas.serde.SerdeException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One scoring replica: consumes feature vectors in a consumer group, scores each poll batch as one
+ * tensor, and writes the predictions and the consumed offsets in one Kafka transaction, so every
+ * vector gets exactly one committed prediction across crashes and rebalances.
+ */
+public final class ScoringLoop implements Runnable, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ScoringLoop.class);
+    static final String STAGE = "serving-consumer";
+
+    /** What the loop needs beyond the Kafka clients. */
+    public record Settings(
+            String groupId,
+            String transactionalId,
+            String specFingerprint,
+            int width,
+            double fallbackScore,
+            int maxBatch) {}
+
+    private final Settings settings;
+    private final Topic<String, FeatureVector> features;
+    private final Topic<String, Prediction> predictions;
+    private final Topic<byte[], byte[]> deadLetters;
+    private final ModelSwitch models;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final FloatBuffer batch;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final MeterRegistry registry;
+    private final Counter scored;
+    private final Timer scoring;
+    private final DistributionSummary batchSizes;
+    private final Timer endToEnd;
+    private volatile boolean running = true;
+    private volatile boolean crashBeforeCommit;
+    private volatile Throwable failure;
+
+    public ScoringLoop(
+            Map<String, Object> client,
+            TopicCatalog catalog,
+            ModelSwitch models,
+            Settings settings,
+            MeterRegistry registry) {
+        this.settings = settings;
+        this.features = catalog.features();
+        this.predictions = catalog.predictions();
+        this.deadLetters = catalog.deadLetter(catalog.features());
+        this.models = models;
+        this.registry = registry;
+        Map<String, Object> c = new HashMap<>(client);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, settings.maxBatch());
+        c.put(
+                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                CooperativeStickyAssignor.class.getName());
+        this.consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        Map<String, Object> p = new HashMap<>(client);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+        this.producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        this.batch =
+                ByteBuffer.allocateDirect(4 * settings.maxBatch() * settings.width())
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
+        this.scored =
+                Counter.builder("tideline.serving.predictions")
+                        .description("Predictions committed")
+                        .register(registry);
+        this.scoring =
+                Timer.builder("tideline.serving.scoring.latency")
+                        .description("ONNX Runtime time per batch")
+                        .publishPercentiles(0.5, 0.99)
+                        .register(registry);
+        this.batchSizes =
+                DistributionSummary.builder("tideline.serving.batch.size")
+                        .description("Vectors per scored batch")
+                        .register(registry);
+        this.endToEnd =
+                Timer.builder("tideline.serving.feature.to.prediction")
+                        .description("From the vector's computation to its prediction being sent")
+                        .publishPercentiles(0.5, 0.99)
+                        .register(registry);
+    }
+
+    @Override
+    public void run() {
+        try {
+            producer.initTransactions();
+            consumer.subscribe(List.of(features.name()));
+            while (running) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
+                if (!records.isEmpty()) {
+                    processInTransaction(records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                failure = e;
+            }
+        } catch (ProducerFencedException
+                | OutOfOrderSequenceException
+                | AuthorizationException
+                | UnsupportedVersionException e) {
+            // Another replica took this transactional id, or the cluster refuses us: stop, clearly.
+            failure = e;
+            log.error("Scoring replica {} stops: {}", settings.transactionalId(), e.toString());
+        } catch (RuntimeException e) {
+            failure = e;
+            log.error("Scoring replica {} failed", settings.transactionalId(), e);
+        } finally {
+            closeClients(Duration.ofSeconds(5));
+            stopped.countDown();
+        }
+    }
+
+    private void processInTransaction(ConsumerRecords<byte[], byte[]> records) {
+        producer.beginTransaction();
+        try {
+            process(records);
+            if (crashBeforeCommit) {
+                // Dies like a killed process: predictions sent, transaction open, nothing
+                // committed.
+                running = false;
+                producer.close(Duration.ZERO);
+                throw new WakeupException();
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            for (TopicPartition tp : records.partitions()) {
+                List<ConsumerRecord<byte[], byte[]>> part = records.records(tp);
+                offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+            }
+            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+            producer.commitTransaction();
+            scored.increment(records.count());
+        } catch (ProducerFencedException
+                | OutOfOrderSequenceException
+                | AuthorizationException
+                | UnsupportedVersionException e) {
+            throw e;
+        } catch (KafkaException e) {
+            // Abortable (for example the group rebalanced under us): nothing of this batch is
+            // visible; rewind to the committed offsets and score it again.
+            log.warn("Aborting a scoring transaction and rewinding: {}", e.toString());
+            producer.abortTransaction();
+            rewind();
+        }
+    }
+
+    private void rewind() {
+        Set<TopicPartition> assigned = consumer.assignment();
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+        for (TopicPartition tp : assigned) {
+            OffsetAndMetadata o = committed.get(tp);
+            if (o == null) {
+                consumer.seekToBeginning(List.of(tp));
+            } else {
+                consumer.seek(tp, o.offset());
+            }
+        }
+    }
+
+    private void process(ConsumerRecords<byte[], byte[]> records) {
+        List<FeatureVector> vectors = new ArrayList<>(records.count());
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            FeatureVector v;
+            try {
+                v = features.valueSerde().deserializer().deserialize(r.topic(), r.value());
+            } catch (SerdeException e) {
+                deadLetter(r, "undecodable", e);
+                continue;
+            }
+            if (v == null) {
+                deadLetter(r, "missing-value", null);
+            } else if (!settings.specFingerprint().equals(v.getSpecFingerprint())) {
+                deadLetter(
+                        r,
+                        "unknown-spec",
+                        new IllegalArgumentException(
+                                "vector of spec "
+                                        + v.getSpecId()
+                                        + " v"
+                                        + v.getSpecVersion()
+                                        + " ("
+                                        + v.getSpecFingerprint()
+                                        + "); serving scores "
+                                        + settings.specFingerprint()));
+            } else if (v.getValues().size() != settings.width()) {
+                deadLetter(
+                        r,
+                        "wrong-width",
+                        new IllegalArgumentException(
+                                v.getValues().size()
+                                        + " values, the spec has "
+                                        + settings.width()));
+            } else {
+                vectors.add(v);
+            }
+        }
+        if (vectors.isEmpty()) {
+            return;
+        }
+        float[] scores = null;
+        String fallbackReason = null;
+        ModelSwitch.Live live = models.acquire();
+        if (live == null) {
+            fallbackReason = "no model in service";
+        } else {
+            try {
+                int w = settings.width();
+                for (int i = 0; i < vectors.size(); i++) {
+                    List<Float> values = vectors.get(i).getValues();
+                    for (int j = 0; j < w; j++) {
+                        batch.put(i * w + j, values.get(j));
+                    }
+                }
+                long t0 = System.nanoTime();
+                scores = live.scorer().score(batch, vectors.size());
+                scoring.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+            } catch (Exception e) {
+                fallbackReason =
+                        "model "
+                                + live.name()
+                                + " v"
+                                + live.version()
+                                + " failed: "
+                                + e.getMessage();
+                log.warn("Scoring with the fallback: {}", fallbackReason);
+                scores = null;
+            } finally {
+                live.scorer().release();
+            }
+        }
+        if (scores != null) {
+            for (int i = 0; i < scores.length; i++) {
+                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
+                    fallbackReason =
+                            "model " + live.name() + " v" + live.version() + " scored " + scores[i];
+                    scores = null;
+                    break;
+                }
+            }
+        }
+        if (fallbackReason != null) {
+            Counter.builder("tideline.serving.fallbacks")
+                    .description("Vectors scored with the fallback score")
+                    .register(registry)
+                    .increment(vectors.size());
+        }
+        batchSizes.record(vectors.size());
+        Instant now = Instant.now();
+        for (int i = 0; i < vectors.size(); i++) {
+            FeatureVector v = vectors.get(i);
+            boolean fallback = scores == null;
+            Prediction p =
+                    Prediction.newBuilder()
+                            .setTxnId(v.getTxnId())
+                            .setEntityId(v.getEntityId())
+                            .setScore(fallback ? settings.fallbackScore() : scores[i])
+                            .setModelName(fallback ? null : live.name())
+                            .setModelVersion(fallback ? null : live.version())
+                            .setSpecFingerprint(v.getSpecFingerprint())
+                            .setFallback(fallback)
+                            .setFallbackReason(fallbackReason)
+                            .setEventTime(v.getEventTime())
+                            .setScoredAt(now)
+                            .build();
+            producer.send(
+                    new ProducerRecord<>(
+                            predictions.name(),
+                            v.getEntityId().getBytes(StandardCharsets.UTF_8),
+                            predictions
+                                    .valueSerde()
+                                    .serializer()
+                                    .serialize(predictions.name(), p)));
+            endToEnd.record(
+                    Math.max(0, now.toEpochMilli() - v.getComputedAt().toEpochMilli()),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void deadLetter(ConsumerRecord<byte[], byte[]> r, String reason, Exception e) {
+        Counter.builder("tideline.serving.dead.letters")
+                .description("Vectors sent to the dead-letter topic, by reason")
+                .tag("reason", reason)
+                .register(registry)
+                .increment();
+        producer.send(
+                DeadLetter.record(
+                        deadLetters.name(),
+                        r.key(),
+                        r.value(),
+                        r.headers(),
+                        STAGE,
+                        reason,
+                        e,
+                        new DeadLetter.Source(r.topic(), r.partition(), r.offset())));
+    }
+
+    /**
+     * Makes the replica die in the middle of its next transaction, after sending predictions and
+     * before committing, without closing cleanly: how exactly-once is proven in-process.
+     */
+    void crashBeforeNextCommit() {
+        crashBeforeCommit = true;
+    }
+
+    /** Why the loop stopped, when it failed. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    public boolean awaitStopped(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops after the current batch. */
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            stopped.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeClients(Duration timeout) {
+        try {
+            consumer.close(timeout);
+        } catch (RuntimeException e) {
+            log.debug("Closing the consumer: {}", e.toString());
+        }
+        producer.close(timeout);
+    }
+}

@@ -1,0 +1,257 @@
+package dev.tideline.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.TopicBootstrap;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.avro.Prediction;
+import dev.tideline.schemas.registry.RegistryClientConfig;
+import dev.tideline.schemas.registry.SchemaRegistryClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/** Scoring replicas on a real broker and registry with real ONNX Runtime sessions. */
+@WithLocalStack
+class ScoringLoopIT {
+
+    private static final int WIDTH = 4;
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+
+    @Test
+    void scoresEveryVectorExactlyOnceWhileAReplicaDiesMidTransaction(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(
+                        1, TestModels.logistic(new float[] {0.1f, 0.2f, -0.3f, 0.4f}, 0f), WIDTH));
+        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            assertThat(models.version()).isEqualTo(1);
+            ScoringLoop a = replica(stack, catalog, models, ns, "a");
+            ScoringLoop b = replica(stack, catalog, models, ns, "b");
+            Thread ta = new Thread(a, "replica-a");
+            Thread tb = new Thread(b, "replica-b");
+            ta.start();
+            tb.start();
+            vectors(stack, catalog, 0, 2_000);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 500);
+            a.crashBeforeNextCommit();
+            vectors(stack, catalog, 2_000, 4_000);
+            assertThat(a.awaitStopped(TIMEOUT)).isTrue();
+
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 4_000);
+            List<Prediction> all = predictions(stack, catalog);
+            assertThat(all).hasSize(4_000);
+            assertThat(all.stream().map(Prediction::getTxnId).distinct().count()).isEqualTo(4_000);
+            assertThat(all)
+                    .allSatisfy(
+                            p -> {
+                                assertThat(p.getFallback()).isFalse();
+                                assertThat(p.getModelVersion()).isEqualTo(1L);
+                                assertThat(p.getScore()).isBetween(0.0, 1.0);
+                            });
+            b.close();
+        } finally {
+            models.close();
+        }
+    }
+
+    @Test
+    void fallsBackWithoutAModelThenSwapsToTheFirstThatPassesItsGates(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            ScoringLoop loop = replica(stack, catalog, models, ns, "solo");
+            Thread t = new Thread(loop, "replica-solo");
+            t.start();
+            vectors(stack, catalog, 0, 100);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 100);
+            assertThat(predictions(stack, catalog))
+                    .allSatisfy(
+                            p -> {
+                                assertThat(p.getFallback()).isTrue();
+                                assertThat(p.getScore()).isEqualTo(0.0);
+                                assertThat(p.getFallbackReason()).isEqualTo("no model in service");
+                            });
+
+            ModelRelease nan =
+                    TestModels.release(
+                            1, TestModels.logistic(new float[] {Float.NaN, 0, 0, 0}, 0), WIDTH);
+            publish(stack, catalog, nan);
+            publish(
+                    stack,
+                    catalog,
+                    TestModels.release(2, TestModels.logistic(new float[] {1, 1, 1, 1}, 0), WIDTH));
+            await().atMost(TIMEOUT).until(() -> models.version() == 2);
+            vectors(stack, catalog, 100, 200);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 200);
+            List<Prediction> later =
+                    predictions(stack, catalog).stream()
+                            .filter(p -> Integer.parseInt(p.getTxnId().substring(4)) >= 100)
+                            .toList();
+            assertThat(later)
+                    .hasSize(100)
+                    .allSatisfy(
+                            p -> {
+                                assertThat(p.getFallback()).isFalse();
+                                assertThat(p.getModelVersion()).isEqualTo(2L);
+                            });
+            loop.close();
+        } finally {
+            models.close();
+        }
+    }
+
+    private static ModelGates gates() {
+        return new ModelGates(
+                TestModels.FINGERPRINT, WIDTH, new ScoringOptions(ScoringDevice.AUTO, 1, false));
+    }
+
+    private static ScoringLoop replica(
+            LocalStack stack,
+            TopicCatalog catalog,
+            ModelSwitch models,
+            TestNamespace ns,
+            String id) {
+        Map<String, Object> client = client(stack);
+        client.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 5_000);
+        client.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 6_000);
+        client.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000);
+        return new ScoringLoop(
+                client,
+                catalog,
+                models,
+                new ScoringLoop.Settings(
+                        ns.name("serving"),
+                        ns.name("serving-" + id),
+                        TestModels.FINGERPRINT,
+                        WIDTH,
+                        0.0,
+                        256),
+                new SimpleMeterRegistry());
+    }
+
+    private static Map<String, Object> client(LocalStack stack) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", stack.bootstrapServers());
+        return c;
+    }
+
+    private static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
+        SchemaRegistryClient registry =
+                new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl()));
+        TopicCatalog catalog =
+                TopicCatalog.create(
+                        new TopicCatalogConfig(
+                                Map.of(
+                                        TopicCatalogConfig.PREFIX,
+                                        ns.prefix(),
+                                        TopicCatalogConfig.PARTITIONS,
+                                        "4")),
+                        registry);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
+        }
+        return catalog;
+    }
+
+    private static void publish(LocalStack stack, TopicCatalog catalog, ModelRelease release) {
+        try (KafkaProducer<String, ModelRelease> p =
+                new KafkaProducer<>(
+                        client(stack),
+                        new StringSerializer(),
+                        catalog.models().valueSerde().serializer())) {
+            p.send(new ProducerRecord<>(catalog.models().name(), release.getModelName(), release));
+            p.flush();
+        }
+    }
+
+    private static void vectors(LocalStack stack, TopicCatalog catalog, int from, int to) {
+        Random random = new Random(from);
+        try (KafkaProducer<String, FeatureVector> p =
+                new KafkaProducer<>(
+                        client(stack),
+                        new StringSerializer(),
+                        catalog.features().valueSerde().serializer())) {
+            for (int i = from; i < to; i++) {
+                List<Float> values = new ArrayList<>();
+                for (int j = 0; j < WIDTH; j++) {
+                    values.add((float) random.nextGaussian());
+                }
+                FeatureVector v =
+                        FeatureVector.newBuilder()
+                                .setTxnId("txn-" + i)
+                                .setEntityId("e" + (i % 37))
+                                .setEventTime(Instant.now())
+                                .setSpecId("payments")
+                                .setSpecVersion(1)
+                                .setSpecFingerprint(TestModels.FINGERPRINT)
+                                .setValues(values)
+                                .setMerchantId("m")
+                                .setAmountMinor(100)
+                                .setCurrency("EUR")
+                                .setComputedAt(Instant.now())
+                                .build();
+                p.send(new ProducerRecord<>(catalog.features().name(), v.getEntityId(), v));
+            }
+            p.flush();
+        }
+    }
+
+    /** Every committed prediction, read_committed. */
+    private static List<Prediction> predictions(LocalStack stack, TopicCatalog catalog) {
+        Map<String, Object> c = client(stack);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<Prediction> out = new ArrayList<>();
+        try (KafkaConsumer<String, Prediction> consumer =
+                new KafkaConsumer<>(
+                        c,
+                        new StringDeserializer(),
+                        catalog.predictions().valueSerde().deserializer())) {
+            String topic = catalog.predictions().name();
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                for (ConsumerRecord<String, Prediction> r : consumer.poll(Duration.ofMillis(100))) {
+                    out.add(r.value());
+                }
+            }
+        }
+        return out;
+    }
+}
