@@ -132,6 +132,66 @@ class ScoringLoopIT {
         }
     }
 
+    @Test
+    void swapsTenReleasesUnderLoadWithoutLosingAPredictionOrGoingBack(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(
+                        1, TestModels.logistic(new float[] {0.1f, 0.1f, 0.1f, 0.1f}, 0), WIDTH));
+        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            ScoringLoop loop = replica(stack, catalog, models, ns, "swap");
+            new Thread(loop, "replica-swap").start();
+            Thread load =
+                    new Thread(
+                            () -> {
+                                for (int i = 0; i < 10; i++) {
+                                    vectors(stack, catalog, i * 300, (i + 1) * 300);
+                                }
+                            },
+                            "load");
+            load.start();
+            for (long version = 2; version <= 11; version++) {
+                publish(
+                        stack,
+                        catalog,
+                        TestModels.release(
+                                version,
+                                TestModels.logistic(new float[] {version / 10f, 0, 0, 0}, 0),
+                                WIDTH));
+                long v = version;
+                await().atMost(TIMEOUT).until(() -> models.version() == v);
+            }
+            load.join();
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 3_000);
+
+            List<ConsumerRecord<String, Prediction>> records = predictionRecords(stack, catalog);
+            assertThat(records).hasSize(3_000);
+            assertThat(records.stream().map(r -> r.value().getTxnId()).distinct().count())
+                    .isEqualTo(3_000);
+            assertThat(records).allSatisfy(r -> assertThat(r.value().getFallback()).isFalse());
+            Map<Integer, Long> lastVersion = new HashMap<>();
+            for (ConsumerRecord<String, Prediction> r : records) {
+                long v = r.value().getModelVersion();
+                assertThat(v)
+                        .as("model versions never go back on partition %d", r.partition())
+                        .isGreaterThanOrEqualTo(lastVersion.getOrDefault(r.partition(), 0L));
+                lastVersion.put(r.partition(), v);
+            }
+            assertThat(models.version()).isEqualTo(11);
+            assertThat(records.stream().map(r -> r.value().getModelVersion()).distinct().count())
+                    .as("swaps happened while vectors were being scored")
+                    .isGreaterThan(1);
+            loop.close();
+        } finally {
+            models.close();
+        }
+    }
+
     private static ModelGates gates() {
         return new ModelGates(
                 TestModels.FINGERPRINT, WIDTH, new ScoringOptions(ScoringDevice.AUTO, 1, false));
@@ -230,9 +290,15 @@ class ScoringLoopIT {
 
     /** Every committed prediction, read_committed. */
     private static List<Prediction> predictions(LocalStack stack, TopicCatalog catalog) {
+        return predictionRecords(stack, catalog).stream().map(ConsumerRecord::value).toList();
+    }
+
+    /** Every committed prediction record, in offset order per partition. */
+    private static List<ConsumerRecord<String, Prediction>> predictionRecords(
+            LocalStack stack, TopicCatalog catalog) {
         Map<String, Object> c = client(stack);
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<Prediction> out = new ArrayList<>();
+        List<ConsumerRecord<String, Prediction>> out = new ArrayList<>();
         try (KafkaConsumer<String, Prediction> consumer =
                 new KafkaConsumer<>(
                         c,
@@ -247,9 +313,7 @@ class ScoringLoopIT {
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                for (ConsumerRecord<String, Prediction> r : consumer.poll(Duration.ofMillis(100))) {
-                    out.add(r.value());
-                }
+                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
             }
         }
         return out;
