@@ -37,6 +37,15 @@ public final class ModelSwitch implements AutoCloseable {
         Gauge.builder("tideline.serving.model.version", version, AtomicLong::get)
                 .description("Version of the model in service; -1 before any")
                 .register(registry);
+        Gauge.builder(
+                        "tideline.serving.model.on.cuda",
+                        current,
+                        c ->
+                                c.get() != null && c.get().scorer().device() == ScoringDevice.CUDA
+                                        ? 1
+                                        : 0)
+                .description("1 when the model in service runs on CUDA, 0 on the CPU")
+                .register(registry);
     }
 
     /** Gates a release and swaps to it when it passes; true when it is now in service. */

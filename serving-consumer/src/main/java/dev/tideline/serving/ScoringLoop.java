@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -79,6 +81,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     private final Timer endToEnd;
     private volatile boolean running = true;
     private volatile boolean crashBeforeCommit;
+    private volatile int assigned;
     private volatile Throwable failure;
 
     public ScoringLoop(
@@ -141,7 +144,23 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     public void run() {
         try {
             producer.initTransactions();
-            consumer.subscribe(List.of(features.name()));
+            consumer.subscribe(
+                    List.of(features.name()),
+                    new ConsumerRebalanceListener() {
+                        @Override
+                        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                            assigned = consumer.assignment().size() - partitions.size();
+                        }
+
+                        @Override
+                        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                            assigned = consumer.assignment().size();
+                            log.info(
+                                    "Scoring replica {} holds {} partitions",
+                                    settings.transactionalId(),
+                                    assigned);
+                        }
+                    });
             while (running) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(100));
                 if (!records.isEmpty()) {
@@ -357,6 +376,16 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
      */
     void crashBeforeNextCommit() {
         crashBeforeCommit = true;
+    }
+
+    /** Partitions this replica scores now. */
+    public int assignedPartitions() {
+        return assigned;
+    }
+
+    /** Whether the loop is still consuming. */
+    public boolean running() {
+        return stopped.getCount() > 0;
     }
 
     /** Why the loop stopped, when it failed. */

@@ -15,6 +15,10 @@ import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -189,6 +193,45 @@ class ScoringLoopIT {
             loop.close();
         } finally {
             models.close();
+        }
+    }
+
+    @Test
+    void runsAsAServiceWithHealthAndMetrics(LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        Map<String, String> values = new HashMap<>();
+        values.put("tideline.kafka.bootstrap-servers", stack.bootstrapServers());
+        values.put("tideline.registry.url", stack.registryUrl());
+        values.put("tideline.topics.prefix", ns.prefix());
+        values.put("tideline.topics.partitions", "4");
+        values.put(ServingConfig.GROUP_ID, ns.name("svc"));
+        values.put(ServingConfig.SPEC_FINGERPRINT, TestModels.FINGERPRINT);
+        values.put(ServingConfig.INPUT_WIDTH, String.valueOf(WIDTH));
+        values.put(ServingConfig.HTTP_PORT, "0");
+        try (ServingApp app = ServingApp.start(new ServingConfig(values))) {
+            vectors(stack, catalog, 0, 50);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 50);
+            HttpClient http = HttpClient.newHttpClient();
+            String base = "http://localhost:" + app.httpPort();
+            HttpResponse<String> health =
+                    http.send(
+                            HttpRequest.newBuilder(URI.create(base + "/health")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+            assertThat(health.body()).contains("\"partitions\":4").contains("\"model_version\":1");
+            String metrics =
+                    http.send(
+                                    HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body();
+            assertThat(metrics)
+                    .contains("tideline_serving_predictions_total 50.0")
+                    .contains("tideline_serving_model_version 1.0")
+                    .contains("tideline_serving_scoring_latency_seconds");
         }
     }
 
