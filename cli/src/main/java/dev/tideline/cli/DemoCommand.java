@@ -15,7 +15,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Run Tideline on the embedded default in one JVM (no Docker).",
             "Starts the local stack with every pipeline topic, like 'stack up', the feature"
-                    + " stage (read API on tideline.features.http.port, default 7070) and the"
+                    + " stage (read API on tideline.features.http.port, default 7070), a scoring"
+                    + " replica (health on tideline.serving.http.port, default 7072) and the"
                     + " embedded CDC runner on the stack's PostgreSQL (health on"
                     + " tideline.cdc.http.port, default 7071)."
         })

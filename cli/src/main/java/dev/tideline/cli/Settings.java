@@ -8,6 +8,7 @@ import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.schemas.config.ConfigLoader;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
+import dev.tideline.serving.ServingConfig;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +28,7 @@ final class Settings {
         KEYS.addAll(LocalStack.Builder.KEYS);
         KEYS.addAll(FeatureConfig.DEFINITION.names());
         KEYS.addAll(CdcConfig.DEFINITION.names());
+        KEYS.addAll(ServingConfig.DEFINITION.names());
     }
 
     private final Map<String, String> values;

@@ -10,6 +10,8 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
+import dev.tideline.serving.ServingApp;
+import dev.tideline.serving.ServingConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,6 +74,7 @@ final class StackUpCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicReference<FeatureApp> features = new AtomicReference<>();
         AtomicReference<CdcApp> cdc = new AtomicReference<>();
+        AtomicReference<ServingApp> serving = new AtomicReference<>();
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
@@ -81,6 +84,10 @@ final class StackUpCommand implements Callable<Integer> {
                                     } catch (Exception e) {
                                         log.warn(
                                                 "could not delete {}: {}", stateFile, e.toString());
+                                    }
+                                    ServingApp replica = serving.get();
+                                    if (replica != null) {
+                                        replica.close();
                                     }
                                     FeatureApp app = features.get();
                                     if (app != null) {
@@ -121,12 +128,34 @@ final class StackUpCommand implements Callable<Integer> {
             featureSettings.put(TopicCatalogConfig.PREFIX, catalog.config().prefix());
             featureSettings.putIfAbsent(
                     FeatureConfig.STATE_DIR, stack.workDir().resolve("features").toString());
-            FeatureApp app = FeatureApp.start(new FeatureConfig(featureSettings));
+            Map<String, String> onlyFeatures = new HashMap<>(featureSettings);
+            onlyFeatures
+                    .keySet()
+                    .removeIf(
+                            k ->
+                                    k.startsWith("tideline.serving.")
+                                            || k.startsWith("tideline.cdc."));
+            FeatureApp app = FeatureApp.start(new FeatureConfig(onlyFeatures));
             features.set(app);
             extra = app.httpPort() > 0 ? " features=http://localhost:" + app.httpPort() : "";
+            Map<String, String> servingSettings = new HashMap<>(featureSettings);
+            servingSettings.keySet().removeIf(k -> k.startsWith("tideline.features."));
+            servingSettings.putIfAbsent(ServingConfig.SPEC_FINGERPRINT, app.spec().fingerprint());
+            servingSettings.putIfAbsent(
+                    ServingConfig.INPUT_WIDTH, String.valueOf(app.spec().size()));
+            servingSettings.putIfAbsent(ServingConfig.INSTANCE_ID, "demo");
+            ServingApp replica = ServingApp.start(new ServingConfig(servingSettings));
+            serving.set(replica);
+            extra +=
+                    replica.httpPort() > 0 ? " serving=http://localhost:" + replica.httpPort() : "";
             if (stack.hasPostgres()) {
                 Map<String, String> cdcSettings = new HashMap<>(featureSettings);
-                cdcSettings.keySet().removeIf(k -> k.startsWith("tideline.features."));
+                cdcSettings
+                        .keySet()
+                        .removeIf(
+                                k ->
+                                        k.startsWith("tideline.features.")
+                                                || k.startsWith("tideline.serving."));
                 cdcSettings.put(CdcConfig.JDBC_URL, jdbc);
                 cdcSettings.put(CdcConfig.MIGRATE, "true");
                 cdcSettings.putIfAbsent(

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             StackCommand.class,
             FeaturesCommand.class,
             CdcCommand.class,
+            ServeCommand.class,
             BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,

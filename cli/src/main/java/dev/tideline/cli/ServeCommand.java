@@ -1,0 +1,50 @@
+package dev.tideline.cli;
+
+import dev.tideline.features.FeatureSpec;
+import dev.tideline.schemas.TopicCatalogConfig;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.serving.ServingConfig;
+import dev.tideline.serving.ServingMain;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/**
+ * {@code tideline serve}: runs one scoring replica against the running local stack or the given
+ * cluster; more replicas with the same group id share the partitions.
+ */
+@Command(
+        name = "serve",
+        description = {
+            "Run a scoring replica: features.v1 in, one prediction per vector out, exactly once.",
+            "Settings: tideline.serving.* (see README); the spec defaults to the built-in one."
+        })
+final class ServeCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        return ServingMain.run(config(Settings.load(options)));
+    }
+
+    /**
+     * The replica's settings from the CLI's; the spec's fingerprint and width default to the
+     * built-in spec's.
+     */
+    static ServingConfig config(Settings settings) {
+        Map<String, String> values = new HashMap<>(settings.values());
+        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
+        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
+        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        FeatureSpec spec =
+                FeatureSpec.resolve(
+                        values.getOrDefault(
+                                "tideline.features.spec", "builtin:" + FeatureSpec.DEFAULT));
+        values.putIfAbsent(ServingConfig.SPEC_FINGERPRINT, spec.fingerprint());
+        values.putIfAbsent(ServingConfig.INPUT_WIDTH, String.valueOf(spec.size()));
+        return new ServingConfig(values);
+    }
+}
