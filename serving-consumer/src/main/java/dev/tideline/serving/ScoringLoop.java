@@ -300,6 +300,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                                 + e.getMessage();
                 log.warn("Scoring with the fallback: {}", fallbackReason);
                 scores = null;
+                models.reportFailure(live, System.currentTimeMillis());
             } finally {
                 live.scorer().release();
             }
@@ -310,6 +311,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                     fallbackReason =
                             "model " + live.name() + " v" + live.version() + " scored " + scores[i];
                     scores = null;
+                    models.reportFailure(live, System.currentTimeMillis());
                     break;
                 }
             }

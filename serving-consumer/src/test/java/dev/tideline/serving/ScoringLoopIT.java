@@ -235,6 +235,52 @@ class ScoringLoopIT {
         }
     }
 
+    @Test
+    void rollsBackAModelThatFailsInServiceToThePreviousOne(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        ModelSwitch models =
+                new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            ScoringLoop loop = replica(stack, catalog, models, ns, "rollback");
+            new Thread(loop, "replica-rollback").start();
+            publish(stack, catalog, TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH));
+            await().atMost(TIMEOUT).until(() -> models.version() == 2);
+            // Each round is its own batch: three failing batches roll v2 back.
+            for (int round = 0; round < 3 && models.version() == 2; round++) {
+                int from = round * 10;
+                vectors(stack, catalog, from, from + 10, 7f);
+                await().atMost(TIMEOUT)
+                        .until(() -> predictions(stack, catalog).size() >= from + 10);
+            }
+            await().atMost(TIMEOUT).until(() -> models.version() == 1);
+            vectors(stack, catalog, 100, 120);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 50);
+
+            List<Prediction> all = predictions(stack, catalog);
+            assertThat(all).hasSize(50);
+            assertThat(all.stream().filter(Prediction::getFallback))
+                    .isNotEmpty()
+                    .allSatisfy(p -> assertThat(p.getFallbackReason()).contains("v2 scored NaN"));
+            assertThat(
+                            all.stream()
+                                    .filter(
+                                            p ->
+                                                    p.getTxnId().compareTo("txn-100") >= 0
+                                                            && p.getTxnId().length() == 7))
+                    .hasSize(20)
+                    .allSatisfy(p -> assertThat(p.getModelVersion()).isEqualTo(1L));
+            loop.close();
+        } finally {
+            models.close();
+        }
+    }
+
     private static ModelGates gates() {
         return new ModelGates(
                 TestModels.FINGERPRINT, WIDTH, new ScoringOptions(ScoringDevice.AUTO, 1, false));
@@ -300,6 +346,12 @@ class ScoringLoopIT {
     }
 
     private static void vectors(LocalStack stack, TopicCatalog catalog, int from, int to) {
+        vectors(stack, catalog, from, to, Float.NaN);
+    }
+
+    /** Vectors txn-from .. txn-(to-1); the first value is {@code first} unless that is NaN. */
+    private static void vectors(
+            LocalStack stack, TopicCatalog catalog, int from, int to, float first) {
         Random random = new Random(from);
         try (KafkaProducer<String, FeatureVector> p =
                 new KafkaProducer<>(
@@ -309,7 +361,8 @@ class ScoringLoopIT {
             for (int i = from; i < to; i++) {
                 List<Float> values = new ArrayList<>();
                 for (int j = 0; j < WIDTH; j++) {
-                    values.add((float) random.nextGaussian());
+                    values.add(
+                            j == 0 && !Float.isNaN(first) ? first : (float) random.nextGaussian());
                 }
                 FeatureVector v =
                         FeatureVector.newBuilder()

@@ -45,6 +45,29 @@ final class TestModels {
                 .toByteArray();
     }
 
+    /**
+     * score = sigmoid((x0 - 7) / (x0 - 7)): 0.73 everywhere except x0 = 7, where it is NaN. It
+     * passes the canary batch and fails in service.
+     */
+    static byte[] nanAtSeven(int width) {
+        ONNXContext ctx = new ONNXContext();
+        ONNXPlaceholder input = ctx.floatInput("features", width);
+        ONNXPlaceholder output = ctx.floatOutput("score", 1);
+        float[] first = new float[width];
+        first[0] = 1;
+        ONNXInitializer w = ctx.floatTensor("w", List.of(width, 1), fb -> fb.put(first));
+        ONNXInitializer b = ctx.array("b", new float[] {-7});
+        var shifted = input.apply(ONNXOperators.GEMM, List.of(w, b));
+        shifted.apply(ONNXOperators.DIV, shifted).apply(ONNXOperators.SIGMOID).assignTo(output);
+        return OnnxMl.ModelProto.newBuilder()
+                .setGraph(ctx.buildGraph())
+                .setIrVersion(8)
+                .setProducerName("tideline-tests")
+                .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setVersion(13))
+                .build()
+                .toByteArray();
+    }
+
     static ModelRelease release(long version, byte[] onnx, int width) {
         return ModelRelease.newBuilder()
                 .setModelName("fraud")
