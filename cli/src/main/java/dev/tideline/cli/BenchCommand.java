@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "bench",
         description = "Benchmarks; each prints one machine-readable JSON line last.",
-        subcommands = {FeaturesBenchCommand.class})
+        subcommands = {FeaturesBenchCommand.class, ServingBenchCommand.class})
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

@@ -177,6 +177,12 @@ public final class ModelSwitch implements AutoCloseable {
         return version.get();
     }
 
+    /** The device of the model in service ({@code none} without one), for reports. */
+    public String acquireDeviceLabel() {
+        Live live = current.get();
+        return live == null ? "none" : live.scorer().device().label();
+    }
+
     @Override
     public synchronized void close() {
         Live live = current.getAndSet(null);

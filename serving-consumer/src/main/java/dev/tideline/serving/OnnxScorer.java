@@ -173,19 +173,24 @@ public final class OnnxScorer implements AutoCloseable {
         view.position(0).limit(rows * width);
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, view, new long[] {rows, width});
                 OrtSession.Result result = session.run(Map.of(input, tensor))) {
-            Object value = result.get(0).getValue();
-            if (value instanceof float[][] matrix) {
-                float[] scores = new float[rows];
-                for (int i = 0; i < rows; i++) {
-                    scores[i] = matrix[i][0];
-                }
-                return scores;
+            // Read the output tensor's buffer: getValue() would build one float[1] per row.
+            if (!(result.get(0) instanceof OnnxTensor out)) {
+                throw new IllegalStateException("model " + name + ": output is not a tensor");
             }
-            if (value instanceof float[] vector) {
-                return vector;
+            FloatBuffer scores = out.getFloatBuffer();
+            if (scores.remaining() != rows) {
+                throw new IllegalStateException(
+                        "model "
+                                + name
+                                + ": "
+                                + scores.remaining()
+                                + " scores for "
+                                + rows
+                                + " rows");
             }
-            throw new IllegalStateException(
-                    "model " + name + ": unexpected output " + value.getClass().getSimpleName());
+            float[] values = new float[rows];
+            scores.get(values);
+            return values;
         }
     }
 
