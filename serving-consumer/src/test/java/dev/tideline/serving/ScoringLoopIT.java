@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.DeadLetter;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
@@ -19,6 +20,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +37,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -279,6 +283,92 @@ class ScoringLoopIT {
         } finally {
             models.close();
         }
+    }
+
+    @Test
+    void deadLettersVectorsItCannotScoreAndKeepsGoing(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            ScoringLoop loop = replica(stack, catalog, models, ns, "dlq");
+            new Thread(loop, "replica-dlq").start();
+            try (KafkaProducer<byte[], byte[]> raw =
+                    new KafkaProducer<>(
+                            client(stack), new ByteArraySerializer(), new ByteArraySerializer())) {
+                raw.send(
+                        new ProducerRecord<>(
+                                catalog.features().name(),
+                                "e1".getBytes(StandardCharsets.UTF_8),
+                                "not avro".getBytes(StandardCharsets.UTF_8)));
+                raw.flush();
+            }
+            FeatureVector other =
+                    FeatureVector.newBuilder()
+                            .setTxnId("other-spec")
+                            .setEntityId("e2")
+                            .setEventTime(Instant.now())
+                            .setSpecId("other")
+                            .setSpecVersion(9)
+                            .setSpecFingerprint("b".repeat(64))
+                            .setValues(List.of(1f, 2f, 3f, 4f))
+                            .setMerchantId("m")
+                            .setAmountMinor(1)
+                            .setCurrency("EUR")
+                            .setComputedAt(Instant.now())
+                            .build();
+            try (KafkaProducer<String, FeatureVector> p =
+                    new KafkaProducer<>(
+                            client(stack),
+                            new StringSerializer(),
+                            catalog.features().valueSerde().serializer())) {
+                p.send(new ProducerRecord<>(catalog.features().name(), "e2", other));
+                p.flush();
+            }
+            vectors(stack, catalog, 0, 10);
+
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 10);
+            List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(stack, catalog, 2);
+            assertThat(dead)
+                    .extracting(r -> DeadLetter.header(r.headers(), DeadLetter.REASON))
+                    .containsExactlyInAnyOrder("undecodable", "unknown-spec");
+            assertThat(dead)
+                    .allSatisfy(
+                            r ->
+                                    assertThat(
+                                                    DeadLetter.header(
+                                                            r.headers(), DeadLetter.SOURCE_TOPIC))
+                                            .isEqualTo(catalog.features().name()));
+            assertThat(predictions(stack, catalog)).hasSize(10);
+            loop.close();
+        } finally {
+            models.close();
+        }
+    }
+
+    private static List<ConsumerRecord<byte[], byte[]>> deadLetters(
+            LocalStack stack, TopicCatalog catalog, int atLeast) {
+        Map<String, Object> c = client(stack);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        String topic = catalog.deadLetter(catalog.features()).name();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions =
+                    consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            await().atMost(TIMEOUT)
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
+                                return out.size() >= atLeast;
+                            });
+        }
+        return out;
     }
 
     private static ModelGates gates() {
