@@ -2,17 +2,13 @@ package dev.tideline.connectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.config.ClientSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 
@@ -27,12 +23,11 @@ public final class CdcApp implements AutoCloseable {
 
     private final CdcRunner runner;
     private final PrometheusMeterRegistry registry;
-    private final HttpServer http;
+    private OpsServer ops;
 
-    private CdcApp(CdcRunner runner, PrometheusMeterRegistry registry, HttpServer http) {
+    private CdcApp(CdcRunner runner, PrometheusMeterRegistry registry) {
         this.runner = runner;
         this.registry = registry;
-        this.http = http;
     }
 
     public static CdcApp start(CdcConfig config) {
@@ -60,25 +55,21 @@ public final class CdcApp implements AutoCloseable {
                     e);
         }
         CdcRunner runner = CdcRunner.start(settings, catalog, new CdcMetrics(registry));
-        HttpServer http = null;
+        CdcApp app = new CdcApp(runner, registry);
         int port = config.getInt(CdcConfig.HTTP_PORT);
         if (port >= 0) {
             try {
-                http =
-                        HttpServer.create(
-                                new InetSocketAddress(config.getString(CdcConfig.HTTP_HOST), port),
-                                16);
-            } catch (IOException e) {
+                app.ops =
+                        OpsServer.start(
+                                config.getString(CdcConfig.HTTP_HOST),
+                                port,
+                                CdcConfig.HTTP_PORT,
+                                registry,
+                                path -> app.health());
+            } catch (RuntimeException e) {
                 runner.close();
-                throw new UncheckedIOException(
-                        "cannot listen on port " + port + " (" + CdcConfig.HTTP_PORT + ")", e);
+                throw e;
             }
-        }
-        CdcApp app = new CdcApp(runner, registry, http);
-        if (http != null) {
-            http.createContext("/health", app::health);
-            http.createContext("/metrics", app::metrics);
-            http.start();
         }
         return app;
     }
@@ -88,50 +79,30 @@ public final class CdcApp implements AutoCloseable {
     }
 
     public int httpPort() {
-        return http == null ? -1 : http.getAddress().getPort();
+        return ops == null ? -1 : ops.port();
     }
 
     public boolean awaitDone(Duration timeout) throws InterruptedException {
         return runner.awaitDone(timeout);
     }
 
-    private void health(HttpExchange ex) throws IOException {
-        try (ex) {
-            CdcRunner.State state = runner.state();
-            ObjectNode body = JSON.createObjectNode();
-            body.put("state", state.name());
-            body.put("lag_ms", runner.metrics().lagMs());
-            if (runner.failure() != null) {
-                body.put("error", runner.failure().getMessage());
-            }
-            boolean ok = state == CdcRunner.State.RUNNING || state == CdcRunner.State.STARTING;
-            send(ex, ok ? 200 : 503, "application/json", JSON.writeValueAsBytes(body));
+    private OpsServer.Health health() {
+        CdcRunner.State state = runner.state();
+        ObjectNode body = JSON.createObjectNode();
+        body.put("state", state.name());
+        body.put("lag_ms", runner.metrics().lagMs());
+        if (runner.failure() != null) {
+            body.put("error", runner.failure().getMessage());
         }
-    }
-
-    private void metrics(HttpExchange ex) throws IOException {
-        try (ex) {
-            send(
-                    ex,
-                    200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    registry.scrape().getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void send(HttpExchange ex, int status, String type, byte[] body)
-            throws IOException {
-        ex.getResponseHeaders().add("Content-Type", type);
-        ex.sendResponseHeaders(status, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
-        }
+        return new OpsServer.Health(
+                state == CdcRunner.State.RUNNING || state == CdcRunner.State.STARTING,
+                body.toString());
     }
 
     @Override
     public void close() {
-        if (http != null) {
-            http.stop(0);
+        if (ops != null) {
+            ops.close();
         }
         runner.close();
         registry.close();

@@ -1,15 +1,11 @@
 package dev.tideline.connectors;
 
-import java.io.PrintWriter;
+import dev.tideline.ops.AppMain;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 /** {@code java -jar tideline-connectors.jar}: runs the embedded CDC runner until stopped. */
 @Command(
@@ -18,29 +14,25 @@ import picocli.CommandLine.Option;
         description =
                 "Captures accounts and chargebacks from PostgreSQL into cdc.accounts and"
                         + " cdc.labels.")
-public final class CdcMain implements Callable<Integer> {
-
-    @Option(names = "--config", description = "Properties file of tideline.* settings.")
-    Path config;
-
-    @Option(names = "-D", description = "A setting, key=value; wins over file and environment.")
-    Map<String, String> overrides = new LinkedHashMap<>();
-
-    PrintWriter err = new PrintWriter(System.err, true);
+public final class CdcMain extends AppMain<CdcConfig> {
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new CdcMain()).execute(args));
     }
 
     @Override
-    public Integer call() throws Exception {
-        CdcConfig settings;
-        try {
-            settings = CdcConfig.load(Optional.ofNullable(config), System.getenv(), overrides);
-        } catch (ConfigException e) {
-            err.println("tideline-cdc: refusing to start: " + e.getMessage());
-            return 2;
-        }
+    protected CdcConfig load(
+            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
+        return CdcConfig.load(file, environment, overrides);
+    }
+
+    @Override
+    protected String name() {
+        return "tideline-cdc";
+    }
+
+    @Override
+    protected int serve(CdcConfig settings) throws Exception {
         return run(settings);
     }
 

@@ -1,16 +1,10 @@
 package dev.tideline.serving;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.config.ClientSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,7 +20,9 @@ public final class ServingApp implements AutoCloseable {
     private final ModelWatcher watcher;
     private final ScoringLoop loop;
     private final PrometheusMeterRegistry registry;
-    private final HttpServer http;
+    private final int port;
+    private final String host;
+    private OpsServer ops;
 
     private ServingApp(ServingConfig config) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -60,19 +56,8 @@ public final class ServingApp implements AutoCloseable {
                                 config.getDouble(ServingConfig.FALLBACK_SCORE),
                                 config.getInt(ServingConfig.MAX_BATCH)),
                         registry);
-        int port = config.getInt(ServingConfig.HTTP_PORT);
-        try {
-            this.http =
-                    port < 0
-                            ? null
-                            : HttpServer.create(
-                                    new InetSocketAddress(
-                                            config.getString(ServingConfig.HTTP_HOST), port),
-                                    16);
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot listen on port " + port + " (" + ServingConfig.HTTP_PORT + ")", e);
-        }
+        this.port = config.getInt(ServingConfig.HTTP_PORT);
+        this.host = config.getString(ServingConfig.HTTP_HOST);
     }
 
     public static ServingApp start(ServingConfig config) {
@@ -80,16 +65,20 @@ public final class ServingApp implements AutoCloseable {
         app.watcher.start();
         Thread t = new Thread(app.loop, "tideline-scoring");
         t.start();
-        if (app.http != null) {
-            app.http.createContext("/health", app::health);
-            app.http.createContext("/metrics", app::metrics);
-            app.http.start();
+        if (app.port >= 0) {
+            app.ops =
+                    OpsServer.start(
+                            app.host,
+                            app.port,
+                            ServingConfig.HTTP_PORT,
+                            app.registry,
+                            path -> app.health());
         }
         return app;
     }
 
     public int httpPort() {
-        return http == null ? -1 : http.getAddress().getPort();
+        return ops == null ? -1 : ops.port();
     }
 
     public ModelSwitch models() {
@@ -100,50 +89,25 @@ public final class ServingApp implements AutoCloseable {
         return loop.awaitStopped(timeout);
     }
 
-    private void health(HttpExchange ex) throws IOException {
-        try (ex) {
-            boolean ready = loop.running() && loop.assignedPartitions() > 0;
-            String body =
-                    "{\"running\":"
-                            + loop.running()
-                            + ",\"partitions\":"
-                            + loop.assignedPartitions()
-                            + ",\"model_version\":"
-                            + models.version()
-                            + ",\"ready\":"
-                            + ready
-                            + "}";
-            send(
-                    ex,
-                    loop.running() ? (ready ? 200 : 503) : 503,
-                    "application/json",
-                    body.getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private void metrics(HttpExchange ex) throws IOException {
-        try (ex) {
-            send(
-                    ex,
-                    200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    registry.scrape().getBytes(StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void send(HttpExchange ex, int status, String type, byte[] body)
-            throws IOException {
-        ex.getResponseHeaders().add("Content-Type", type);
-        ex.sendResponseHeaders(status, body.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(body);
-        }
+    private OpsServer.Health health() {
+        boolean ready = loop.running() && loop.assignedPartitions() > 0;
+        String body =
+                "{\"running\":"
+                        + loop.running()
+                        + ",\"partitions\":"
+                        + loop.assignedPartitions()
+                        + ",\"model_version\":"
+                        + models.version()
+                        + ",\"ready\":"
+                        + ready
+                        + "}";
+        return new OpsServer.Health(ready, body);
     }
 
     @Override
     public void close() {
-        if (http != null) {
-            http.stop(0);
+        if (ops != null) {
+            ops.close();
         }
         loop.close();
         watcher.close();

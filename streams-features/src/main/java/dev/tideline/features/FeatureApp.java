@@ -7,8 +7,6 @@ import dev.tideline.schemas.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -182,18 +180,7 @@ public final class FeatureApp implements AutoCloseable {
     }
 
     private FeatureServer bindServer(int port) {
-        try {
-            return new FeatureServer(config.getString(FeatureConfig.HTTP_HOST), port, registry);
-        } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "cannot listen on port "
-                            + port
-                            + " ("
-                            + FeatureConfig.HTTP_PORT
-                            + "): "
-                            + e.getMessage(),
-                    e);
-        }
+        return new FeatureServer(config.getString(FeatureConfig.HTTP_HOST), port, registry);
     }
 
     public KafkaStreams streams() {

@@ -3,19 +3,15 @@ package dev.tideline.features;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.avro.Account;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -44,33 +40,18 @@ final class FeatureServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FeatureServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpServer http;
-    private final ExecutorService executor;
-    private final PrometheusMeterRegistry registry;
+    private final OpsServer ops;
     private volatile KafkaStreams streams;
     private volatile FeatureComputer computer;
     private volatile HostInfo self;
 
-    FeatureServer(String host, int port, PrometheusMeterRegistry registry) throws IOException {
-        this.registry = registry;
-        this.http = HttpServer.create(new InetSocketAddress(host, port), 64);
-        this.executor =
-                Executors.newFixedThreadPool(
-                        4,
-                        r -> {
-                            Thread t = new Thread(r, "tideline-features-http");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        http.setExecutor(executor);
-        http.createContext("/features/", this::features);
-        http.createContext("/health", this::health);
-        http.createContext("/metrics", this::metrics);
-        http.start();
+    FeatureServer(String host, int port, PrometheusMeterRegistry registry) {
+        this.ops = OpsServer.start(host, port, FeatureConfig.HTTP_PORT, registry, this::health);
+        ops.context("/features/", this::features);
     }
 
     int port() {
-        return http.getAddress().getPort();
+        return ops.port();
     }
 
     void attach(KafkaStreams streams, FeatureComputer computer, String advertised) {
@@ -165,34 +146,20 @@ final class FeatureServer implements AutoCloseable {
         }
     }
 
-    private void health(HttpExchange ex) throws IOException {
-        try (ex) {
-            KafkaStreams s = streams;
-            KafkaStreams.State state = s == null ? null : s.state();
-            boolean live =
-                    state != null
-                            && state != KafkaStreams.State.ERROR
-                            && state != KafkaStreams.State.NOT_RUNNING
-                            && state != KafkaStreams.State.PENDING_ERROR;
-            boolean ready = state == KafkaStreams.State.RUNNING;
-            ObjectNode body = JSON.createObjectNode();
-            body.put("streams", String.valueOf(state));
-            body.put("live", live);
-            body.put("ready", ready);
-            boolean ok = ex.getRequestURI().getPath().equals("/health/live") ? live : ready;
-            send(ex, ok ? 200 : 503, body);
-        }
-    }
-
-    private void metrics(HttpExchange ex) throws IOException {
-        try (ex) {
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-                out.write(body);
-            }
-        }
+    private OpsServer.Health health(String path) {
+        KafkaStreams s = streams;
+        KafkaStreams.State state = s == null ? null : s.state();
+        boolean live =
+                state != null
+                        && state != KafkaStreams.State.ERROR
+                        && state != KafkaStreams.State.NOT_RUNNING
+                        && state != KafkaStreams.State.PENDING_ERROR;
+        boolean ready = state == KafkaStreams.State.RUNNING;
+        ObjectNode body = JSON.createObjectNode();
+        body.put("streams", String.valueOf(state));
+        body.put("live", live);
+        body.put("ready", ready);
+        return new OpsServer.Health(path.equals("/health/live") ? live : ready, body.toString());
     }
 
     private static long queryLong(HttpExchange ex, String name, long dflt) {
@@ -228,17 +195,11 @@ final class FeatureServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange ex, int status, ObjectNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().add("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
-        }
+        OpsServer.send(ex, status, "application/json", JSON.writeValueAsBytes(body));
     }
 
     @Override
     public void close() {
-        http.stop(0);
-        executor.shutdownNow();
+        ops.close();
     }
 }
