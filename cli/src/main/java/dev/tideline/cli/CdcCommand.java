@@ -2,9 +2,6 @@ package dev.tideline.cli;
 
 import dev.tideline.connectors.CdcConfig;
 import dev.tideline.connectors.CdcMain;
-import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.config.ClientSettings;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,10 +28,7 @@ final class CdcCommand implements Callable<Integer> {
 
     /** The runner's settings from the CLI's; addresses default to the local stack's. */
     static CdcConfig config(Settings settings, String stackJdbcUrl) {
-        Map<String, String> values = new HashMap<>(settings.values());
-        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
-        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
-        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        Map<String, String> values = settings.engineValues();
         String jdbc = stackJdbcUrl != null ? stackJdbcUrl : settings.stackJdbcUrl().orElse(null);
         if (jdbc != null) {
             values.putIfAbsent(CdcConfig.JDBC_URL, jdbc);

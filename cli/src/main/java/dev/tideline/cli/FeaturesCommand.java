@@ -2,9 +2,6 @@ package dev.tideline.cli;
 
 import dev.tideline.features.FeatureConfig;
 import dev.tideline.features.FeatureMain;
-import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.config.ClientSettings;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -33,10 +30,7 @@ final class FeaturesCommand implements Callable<Integer> {
 
     /** The feature stage's settings from the CLI's: addresses default to the local stack's. */
     static FeatureConfig config(Settings settings) {
-        Map<String, String> values = new HashMap<>(settings.values());
-        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
-        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
-        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        Map<String, String> values = settings.engineValues();
         return new FeatureConfig(values);
     }
 }

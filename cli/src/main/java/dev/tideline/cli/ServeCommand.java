@@ -1,11 +1,8 @@
 package dev.tideline.cli;
 
 import dev.tideline.features.FeatureSpec;
-import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.serving.ServingConfig;
 import dev.tideline.serving.ServingMain;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -35,10 +32,7 @@ final class ServeCommand implements Callable<Integer> {
      * built-in spec's.
      */
     static ServingConfig config(Settings settings) {
-        Map<String, String> values = new HashMap<>(settings.values());
-        values.put(ClientSettings.BOOTSTRAP, settings.bootstrap());
-        values.put(ClientSettings.REGISTRY_URL, settings.registryUrl());
-        values.put(TopicCatalogConfig.PREFIX, settings.catalogConfig().prefix());
+        Map<String, String> values = settings.engineValues();
         FeatureSpec spec =
                 FeatureSpec.resolve(
                         values.getOrDefault(

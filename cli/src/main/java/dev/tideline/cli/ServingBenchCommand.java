@@ -230,7 +230,7 @@ final class ServingBenchCommand implements Callable<Integer> {
                                 / 100.0);
                 json.put("swaps", 10);
                 json.put("failed_during_swaps", swaps.fallbacks);
-                json.put("device", models.acquireDeviceLabel());
+                json.put("device", models.deviceLabel());
                 json.put("cpus", Runtime.getRuntime().availableProcessors());
             } finally {
                 models.close();

@@ -58,6 +58,18 @@ final class Settings {
         return stack.map(StackState::jdbc).filter(j -> j.startsWith("jdbc:"));
     }
 
+    /**
+     * The settings an engine started from the CLI loads: every value given, with the addresses and
+     * topic prefix resolved (the running local stack's, unless given).
+     */
+    Map<String, String> engineValues() {
+        Map<String, String> out = new HashMap<>(values);
+        out.put(ClientSettings.BOOTSTRAP, bootstrap());
+        out.put(ClientSettings.REGISTRY_URL, registryUrl());
+        out.put(TopicCatalogConfig.PREFIX, catalogConfig().prefix());
+        return out;
+    }
+
     Map<String, String> values() {
         return values;
     }

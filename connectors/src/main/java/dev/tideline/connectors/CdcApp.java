@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.config.ClientSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -37,11 +36,7 @@ public final class CdcApp implements AutoCloseable {
                     config.getString(CdcConfig.USER),
                     config.getPassword(CdcConfig.PASSWORD).value());
         }
-        TopicCatalog catalog =
-                ClientSettings.catalog(
-                        config.values(),
-                        ClientSettings.registry(
-                                config.getString(ClientSettings.REGISTRY_URL), config.values()));
+        TopicCatalog catalog = config.catalog();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         CdcRunner.Settings settings = config.runnerSettings();
         try {

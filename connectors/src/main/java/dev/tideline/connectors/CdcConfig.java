@@ -1,17 +1,17 @@
 package dev.tideline.connectors;
 
+import dev.tideline.schemas.config.AppConfig;
 import dev.tideline.schemas.config.ClientSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 
 /** The embedded CDC runner's settings, loaded in layers; unknown keys refuse start-up by name. */
-public final class CdcConfig extends AbstractConfig {
+public final class CdcConfig extends AppConfig {
 
     public static final String JDBC_URL = "tideline.cdc.jdbc-url";
     public static final String USER = "tideline.cdc.user";
@@ -84,21 +84,14 @@ public final class CdcConfig extends AbstractConfig {
                             "Port of /health and /metrics; 0 picks a free port, -1 turns them"
                                     + " off.");
 
-    private final Map<String, String> values;
-
     public CdcConfig(Map<String, String> values) {
-        super(DEFINITION, ClientSettings.declared(DEFINITION, values), false);
-        this.values = Map.copyOf(values);
+        super(DEFINITION, values);
     }
 
     public static CdcConfig load(
             Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
         return new CdcConfig(
                 ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
-    }
-
-    public Map<String, String> values() {
-        return values;
     }
 
     CdcRunner.Settings runnerSettings() {
@@ -109,7 +102,7 @@ public final class CdcConfig extends AbstractConfig {
                 getString(SLOT),
                 getString(PUBLICATION),
                 Path.of(getString(OFFSETS_FILE)),
-                getString(ClientSettings.BOOTSTRAP),
-                ClientSettings.kafkaClient(values));
+                bootstrap(),
+                ClientSettings.kafkaClient(values()));
     }
 }

@@ -2,6 +2,8 @@ package dev.tideline.connectors;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** The CDC runner's meters: events by table and operation, dead letters by reason, lag. */
@@ -9,6 +11,8 @@ public final class CdcMetrics {
 
     private final MeterRegistry registry;
     private final AtomicLong lastSourceMs = new AtomicLong(-1);
+    private final Map<String, Counter> events = new ConcurrentHashMap<>();
+    private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
 
     public CdcMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -25,17 +29,29 @@ public final class CdcMetrics {
     }
 
     void event(String table, String op) {
-        Counter.builder("tideline.cdc.events")
-                .tag("table", table)
-                .tag("op", op)
-                .register(registry)
+        // Looked up once per table and operation, not built per event.
+        events.computeIfAbsent(
+                        table + '\u0000' + op,
+                        k ->
+                                Counter.builder("tideline.cdc.events")
+                                        .description(
+                                                "Change events captured, by table and operation (r"
+                                                        + " snapshot, c, u, d)")
+                                        .tag("table", table)
+                                        .tag("op", op)
+                                        .register(registry))
                 .increment();
     }
 
     void deadLetter(String reason) {
-        Counter.builder("tideline.cdc.dead.letters")
-                .tag("reason", reason)
-                .register(registry)
+        deadLetters
+                .computeIfAbsent(
+                        reason,
+                        r ->
+                                Counter.builder("tideline.cdc.dead.letters")
+                                        .description("Rows sent to cdc.dlq, by reason")
+                                        .tag("reason", r)
+                                        .register(registry))
                 .increment();
     }
 

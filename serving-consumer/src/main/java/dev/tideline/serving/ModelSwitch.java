@@ -178,7 +178,7 @@ public final class ModelSwitch implements AutoCloseable {
     }
 
     /** The device of the model in service ({@code none} without one), for reports. */
-    public String acquireDeviceLabel() {
+    public String deviceLabel() {
         Live live = current.get();
         return live == null ? "none" : live.scorer().device().label();
     }

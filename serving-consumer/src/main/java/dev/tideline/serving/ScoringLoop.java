@@ -76,6 +76,8 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final MeterRegistry registry;
     private final Counter scored;
+    private final Counter fallbacks;
+    private final Map<String, Counter> deadLetterCounts = new HashMap<>();
     private final Timer scoring;
     private final DistributionSummary batchSizes;
     private final Timer endToEnd;
@@ -120,6 +122,10 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                 ByteBuffer.allocateDirect(4 * settings.maxBatch() * settings.width())
                         .order(ByteOrder.nativeOrder())
                         .asFloatBuffer();
+        this.fallbacks =
+                Counter.builder("tideline.serving.fallbacks")
+                        .description("Vectors scored with the fallback score")
+                        .register(registry);
         this.scored =
                 Counter.builder("tideline.serving.predictions")
                         .description("Predictions committed")
@@ -317,10 +323,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
             }
         }
         if (fallbackReason != null) {
-            Counter.builder("tideline.serving.fallbacks")
-                    .description("Vectors scored with the fallback score")
-                    .register(registry)
-                    .increment(vectors.size());
+            fallbacks.increment(vectors.size());
         }
         batchSizes.record(vectors.size());
         Instant now = Instant.now();
@@ -355,10 +358,15 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> r, String reason, Exception e) {
-        Counter.builder("tideline.serving.dead.letters")
-                .description("Vectors sent to the dead-letter topic, by reason")
-                .tag("reason", reason)
-                .register(registry)
+        deadLetterCounts
+                .computeIfAbsent(
+                        reason,
+                        k ->
+                                Counter.builder("tideline.serving.dead.letters")
+                                        .description(
+                                                "Vectors sent to the dead-letter topic, by reason")
+                                        .tag("reason", k)
+                                        .register(registry))
                 .increment();
         producer.send(
                 DeadLetter.record(

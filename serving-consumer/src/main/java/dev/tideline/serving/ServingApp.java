@@ -2,11 +2,9 @@ package dev.tideline.serving;
 
 import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.config.ClientSettings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -26,13 +24,8 @@ public final class ServingApp implements AutoCloseable {
 
     private ServingApp(ServingConfig config) {
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        TopicCatalog catalog =
-                ClientSettings.catalog(
-                        config.values(),
-                        ClientSettings.registry(
-                                config.getString(ClientSettings.REGISTRY_URL), config.values()));
-        Map<String, Object> client = new HashMap<>(ClientSettings.kafkaClient(config.values()));
-        client.put("bootstrap.servers", config.getString(ClientSettings.BOOTSTRAP));
+        TopicCatalog catalog = config.catalog();
+        Map<String, Object> client = config.kafkaClient();
         this.models =
                 new ModelSwitch(
                         new ModelGates(

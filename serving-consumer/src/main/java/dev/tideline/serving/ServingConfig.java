@@ -1,19 +1,19 @@
 package dev.tideline.serving;
 
+import dev.tideline.schemas.config.AppConfig;
 import dev.tideline.schemas.config.ClientSettings;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigException;
 
 /** A scoring replica's settings, loaded in layers; unknown keys refuse start-up by name. */
-public final class ServingConfig extends AbstractConfig {
+public final class ServingConfig extends AppConfig {
 
     public static final String GROUP_ID = "tideline.serving.group-id";
     public static final String INSTANCE_ID = "tideline.serving.instance-id";
@@ -122,21 +122,14 @@ public final class ServingConfig extends AbstractConfig {
                             Importance.MEDIUM,
                             "Port of /health and /metrics; 0 picks one, -1 turns them off.");
 
-    private final Map<String, String> values;
-
     public ServingConfig(Map<String, String> values) {
-        super(DEFINITION, ClientSettings.declared(DEFINITION, values), false);
-        this.values = Map.copyOf(values);
+        super(DEFINITION, values);
     }
 
     public static ServingConfig load(
             Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
         return new ServingConfig(
                 ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
-    }
-
-    public Map<String, String> values() {
-        return values;
     }
 
     public String transactionalId() {

@@ -9,7 +9,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -17,7 +16,6 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -51,12 +49,9 @@ public final class FeatureApp implements AutoCloseable {
         this.config = config;
         this.spec = config.spec();
         this.computer = new FeatureComputer(spec);
-        SchemaRegistryClient registryClient =
-                ClientSettings.registry(config.registryUrl(), config.values());
+        SchemaRegistryClient registryClient = config.registry();
         this.catalog = ClientSettings.catalog(config.values(), registryClient);
-        Map<String, Object> admin = new HashMap<>(ClientSettings.kafkaClient(config.values()));
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
-        try (Admin a = Admin.create(admin)) {
+        try (Admin a = Admin.create(config.kafkaClient())) {
             TopicBootstrap.ensure(a, catalog, Optional.of(registryClient), BOOTSTRAP_TIMEOUT);
         }
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -67,7 +62,7 @@ public final class FeatureApp implements AutoCloseable {
                 streamsProperties(config, catalog, metrics, server == null ? -1 : server.port());
         Topology topology =
                 FeatureTopology.build(
-                        new StreamsBuilder(), catalog, computer, options(config), metrics, props);
+                        new StreamsBuilder(), catalog, spec, options(config), metrics, props);
         this.streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(
                 new StreamThreadFailurePolicy(
@@ -136,7 +131,7 @@ public final class FeatureApp implements AutoCloseable {
     public static Properties streamsProperties(
             FeatureConfig config, TopicCatalog catalog, FeatureMetrics metrics, int httpPort) {
         Properties p = new Properties();
-        p.putAll(ClientSettings.kafkaClient(config.values()));
+        p.putAll(config.kafkaClient());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(FeatureConfig.APPLICATION_ID));
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);

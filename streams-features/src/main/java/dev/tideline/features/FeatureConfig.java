@@ -1,5 +1,6 @@
 package dev.tideline.features;
 
+import dev.tideline.schemas.config.AppConfig;
 import dev.tideline.schemas.config.ClientSettings;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -18,7 +18,7 @@ import org.apache.kafka.common.config.ConfigException;
  * The feature app's settings: defaults, then a properties file, then {@code TIDELINE_*} environment
  * variables, then flags. Unknown keys and bad values refuse start-up, naming the key.
  */
-public final class FeatureConfig extends AbstractConfig {
+public final class FeatureConfig extends AppConfig {
 
     public static final String APPLICATION_ID = "tideline.features.application-id";
     public static final String SPEC = "tideline.features.spec";
@@ -163,11 +163,8 @@ public final class FeatureConfig extends AbstractConfig {
                             Importance.LOW,
                             "The period of that limit.");
 
-    private final Map<String, String> values;
-
     public FeatureConfig(Map<String, String> values) {
-        super(DEFINITION, ClientSettings.declared(DEFINITION, values), false);
-        this.values = Map.copyOf(values);
+        super(DEFINITION, values);
     }
 
     /** Loads every layer, refusing unknown keys. */
@@ -176,18 +173,6 @@ public final class FeatureConfig extends AbstractConfig {
         return new FeatureConfig(
                 ClientSettings.load(
                         DEFINITION, List.of(STREAMS_PREFIX), file, environment, overrides));
-    }
-
-    public Map<String, String> values() {
-        return values;
-    }
-
-    public String bootstrap() {
-        return getString(ClientSettings.BOOTSTRAP);
-    }
-
-    public String registryUrl() {
-        return getString(ClientSettings.REGISTRY_URL);
     }
 
     public Duration duration(String key) {
@@ -207,12 +192,12 @@ public final class FeatureConfig extends AbstractConfig {
     /** Raw Kafka Streams settings: {@code tideline.features.streams.*} with the prefix removed. */
     public Map<String, Object> streamsOverrides() {
         Map<String, Object> out = new HashMap<>();
-        values.forEach(
-                (k, v) -> {
-                    if (k.startsWith(STREAMS_PREFIX)) {
-                        out.put(k.substring(STREAMS_PREFIX.length()), v);
-                    }
-                });
+        values().forEach(
+                        (k, v) -> {
+                            if (k.startsWith(STREAMS_PREFIX)) {
+                                out.put(k.substring(STREAMS_PREFIX.length()), v);
+                            }
+                        });
         return out;
     }
 }

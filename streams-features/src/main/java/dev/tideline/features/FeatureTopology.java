@@ -47,7 +47,7 @@ public final class FeatureTopology {
     public static Topology build(
             StreamsBuilder builder,
             TopicCatalog topics,
-            FeatureComputer computer,
+            FeatureSpec spec,
             Options options,
             FeatureMetrics metrics,
             Properties config) {
@@ -87,7 +87,7 @@ public final class FeatureTopology {
                         () ->
                                 new FeatureProcessor(
                                         // One per task: a computer keeps scratch buffers.
-                                        new FeatureComputer(computer.spec()),
+                                        new FeatureComputer(spec),
                                         validator,
                                         metrics,
                                         options.evictionInterval()),

@@ -100,7 +100,7 @@ final class TransactionValidator {
             }
         }
         if (d < 0) {
-            // Unknown codes and codes without minor units (XAU, XXX) cannot be converted.
+            // Unknown codes, and codes without minor units such as gold (XAU), cannot be converted.
             throw new RejectedRecordException(
                     UNKNOWN_CURRENCY,
                     "currency '" + code + "' is not an ISO 4217 currency with minor units");

@@ -87,7 +87,7 @@ class FeatureTopologyIT {
                         FeatureTopology.build(
                                 new StreamsBuilder(),
                                 catalog,
-                                new FeatureComputer(spec),
+                                spec,
                                 FeatureApp.options(config),
                                 metrics,
                                 props),
