@@ -4,8 +4,10 @@ package dev.tideline.serving;
 public enum Gate {
     /** Releases flagged not-for-promotion by training are never used. */
     NOT_PROMOTABLE("not-promotable"),
-    /** The release carries no model bytes (an artifact URI must be fetched first). */
+    /** The release carries neither model bytes nor an artifact URI. */
     NO_ARTIFACT("no-artifact"),
+    /** The artifact URI could be fetched (through the circuit breaker). */
+    FETCH("fetch"),
     /** SHA-256 of the bytes equals the release's digest. */
     DIGEST("digest"),
     /** The release was trained on the spec whose vectors are being scored. */

@@ -23,15 +23,25 @@ public final class ModelGates {
     private final String specFingerprint;
     private final int width;
     private final ScoringOptions options;
+    private final ArtifactFetcher artifacts;
+
+    /** Gates for releases that carry their bytes inline; a release with only a URI is refused. */
+    public ModelGates(String specFingerprint, int width, ScoringOptions options) {
+        this(specFingerprint, width, options, null);
+    }
 
     /**
      * @param specFingerprint the fingerprint of the feature vectors being scored
      * @param width their number of values
+     * @param artifacts fetches the bytes of releases that point to an artifact URI; null to refuse
+     *     those
      */
-    public ModelGates(String specFingerprint, int width, ScoringOptions options) {
+    public ModelGates(
+            String specFingerprint, int width, ScoringOptions options, ArtifactFetcher artifacts) {
         this.specFingerprint = specFingerprint;
         this.width = width;
         this.options = options;
+        this.artifacts = artifacts;
     }
 
     /** The outcome: a loaded scorer, or the gate that refused the release. */
@@ -40,16 +50,44 @@ public final class ModelGates {
     /** Every gate passed; the caller owns the scorer. */
     public record Accepted(OnnxScorer scorer) implements Verdict {}
 
-    /** A gate refused the release. */
-    public record Refused(Gate gate, String reason) implements Verdict {}
+    /**
+     * A gate refused the release; {@code retryable} when the same release may pass later (its
+     * artifact store was unreachable).
+     */
+    public record Refused(Gate gate, String reason, boolean retryable) implements Verdict {
+        public Refused(Gate gate, String reason) {
+            this(gate, reason, false);
+        }
+    }
 
     public Verdict check(ModelRelease release) {
         String model = release.getModelName() + " v" + release.getVersion();
-        Verdict v = checkMetadata(model, release);
-        if (v != null) {
-            return refuse(model, (Refused) v);
+        Refused refused = checkMetadata(model, release);
+        if (refused != null) {
+            return refuse(model, refused);
         }
-        byte[] onnx = toArray(release.getOnnx());
+        byte[] onnx;
+        if (release.getOnnx() != null) {
+            onnx = toArray(release.getOnnx());
+        } else {
+            try {
+                onnx = artifacts.fetch(release.getArtifactUri());
+            } catch (ArtifactFetcher.FetchException e) {
+                return refuse(model, new Refused(Gate.FETCH, e.getMessage(), e.retryable()));
+            }
+        }
+        String digest = sha256(onnx);
+        if (!digest.equals(release.getSha256())) {
+            return refuse(
+                    model,
+                    new Refused(
+                            Gate.DIGEST,
+                            model
+                                    + ": bytes hash to "
+                                    + digest
+                                    + ", the release says "
+                                    + release.getSha256()));
+        }
         OnnxScorer scorer;
         try {
             scorer = OnnxScorer.load(model, onnx, width, options);
@@ -68,20 +106,16 @@ public final class ModelGates {
         if (!release.getPromotable()) {
             return new Refused(Gate.NOT_PROMOTABLE, model + " is flagged not for promotion");
         }
-        if (release.getOnnx() == null) {
+        if (release.getOnnx() == null && release.getArtifactUri() == null) {
+            return new Refused(Gate.NO_ARTIFACT, model + " has neither bytes nor an artifact URI");
+        }
+        if (release.getOnnx() == null && artifacts == null) {
             return new Refused(
                     Gate.NO_ARTIFACT,
-                    model + " has no inline bytes (artifact " + release.getArtifactUri() + ")");
-        }
-        String digest = sha256(toArray(release.getOnnx()));
-        if (!digest.equals(release.getSha256())) {
-            return new Refused(
-                    Gate.DIGEST,
                     model
-                            + ": bytes hash to "
-                            + digest
-                            + ", the release says "
-                            + release.getSha256());
+                            + " points to "
+                            + release.getArtifactUri()
+                            + " and this replica fetches no artifacts");
         }
         if (!specFingerprint.equals(release.getSpecFingerprint())) {
             return new Refused(
@@ -150,9 +184,10 @@ public final class ModelGates {
 
     private static Verdict refuse(String model, Refused refused) {
         log.warn(
-                "Refusing model {} at gate {}: {}",
+                "Refusing model {} at gate {}{}: {}",
                 model,
                 refused.gate().label(),
+                refused.retryable() ? " (will retry)" : "",
                 refused.reason());
         return refused;
     }

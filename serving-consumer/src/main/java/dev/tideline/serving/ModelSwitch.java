@@ -19,6 +19,11 @@ import org.slf4j.LoggerFactory;
  * newer than the current one that passes every gate replaces it. Batches take the current model
  * with {@link #acquire} and give it back. The model it replaced stays loaded, so that a release
  * that fails in service can be rolled back; the one before that closes when its last batch is done.
+ *
+ * <p>In shadow mode a release that passes its gates first scores alongside the model in service for
+ * a number of vectors ({@link #acquireShadow}, {@link #reportShadow}); how often the two disagree
+ * is a metric, and the shadow is promoted once it has scored enough vectors without failing. A
+ * release whose artifact store was unreachable is kept and offered again ({@link #retryPending}).
  */
 public final class ModelSwitch implements AutoCloseable {
 
@@ -26,6 +31,30 @@ public final class ModelSwitch implements AutoCloseable {
 
     /** A model in service and the release it came from. */
     public record Live(OnnxScorer scorer, String name, long version) {}
+
+    /** How a release scores in the shadow of the model in service before it replaces it. */
+    public record ShadowSettings(long events, double threshold) {
+        public static ShadowSettings off() {
+            return new ShadowSettings(0, 0.5);
+        }
+
+        public boolean enabled() {
+            return events > 0;
+        }
+    }
+
+    /** A release scoring in the shadow of the model in service. */
+    private static final class Shadow {
+        final Live live;
+        long scored;
+        long disagreed;
+
+        Shadow(Live live) {
+            this.live = live;
+        }
+    }
+
+    private static final Duration RETRY_EVERY = Duration.ofSeconds(2);
 
     private final ModelGates gates;
     private final MeterRegistry registry;
@@ -41,21 +70,58 @@ public final class ModelSwitch implements AutoCloseable {
     private final Counter rollbacks;
     private final AtomicLong version = new AtomicLong(-1);
     private final Counter swaps;
+    private final ShadowSettings shadowSettings;
+    private final AtomicReference<Shadow> shadow = new AtomicReference<>();
+    private final Counter shadowCompared;
+    private final Counter shadowDisagreed;
+    private final AtomicReference<Double> shadowDisagreement = new AtomicReference<>(Double.NaN);
+    private ModelRelease retry;
+    private long retryAfterMs;
 
     public ModelSwitch(ModelGates gates, MeterRegistry registry) {
-        this(gates, registry, 3, Duration.ofMinutes(1));
+        this(gates, registry, 3, Duration.ofMinutes(1), ShadowSettings.off());
     }
 
-    /**
-     * @param rollbackFailures failed batches within {@code rollbackWindow} that send serving back
-     *     to the previous model
-     */
     public ModelSwitch(
             ModelGates gates,
             MeterRegistry registry,
             int rollbackFailures,
             Duration rollbackWindow) {
+        this(gates, registry, rollbackFailures, rollbackWindow, ShadowSettings.off());
+    }
+
+    /**
+     * @param rollbackFailures failed batches within {@code rollbackWindow} that send serving back
+     *     to the previous model
+     * @param shadow whether, and for how many vectors, a new release scores in the shadow of the
+     *     model in service before it replaces it
+     */
+    public ModelSwitch(
+            ModelGates gates,
+            MeterRegistry registry,
+            int rollbackFailures,
+            Duration rollbackWindow,
+            ShadowSettings shadow) {
         this.gates = gates;
+        this.shadowSettings = shadow;
+        this.shadowCompared =
+                Counter.builder("tideline.serving.shadow.compared")
+                        .description("Vectors scored by both the model in service and a shadow")
+                        .register(registry);
+        this.shadowDisagreed =
+                Counter.builder("tideline.serving.shadow.disagreed")
+                        .description(
+                                "Vectors the shadow put on the other side of the decision"
+                                        + " threshold")
+                        .register(registry);
+        Gauge.builder(
+                        "tideline.serving.shadow.disagreement",
+                        shadowDisagreement,
+                        AtomicReference::get)
+                .description(
+                        "Disagreement rate of the current (or last) shadow with the model in"
+                                + " service; NaN before any")
+                .register(registry);
         this.registry = registry;
         this.rollbackFailures = rollbackFailures;
         this.rollbackWindow = rollbackWindow;
@@ -81,9 +147,13 @@ public final class ModelSwitch implements AutoCloseable {
                 .register(registry);
     }
 
-    /** Gates a release and swaps to it when it passes; true when it is now in service. */
+    /**
+     * Gates a release and, when it passes, swaps to it (or, in shadow mode with a model in service,
+     * starts scoring it in the shadow). True when it is accepted.
+     */
     public synchronized boolean offer(ModelRelease release) {
         Live live = current.get();
+        Shadow sh = shadow.get();
         if (banned.contains(release.getVersion())) {
             log.debug(
                     "Ignoring {} v{}: it was rolled back",
@@ -91,13 +161,18 @@ public final class ModelSwitch implements AutoCloseable {
                     release.getVersion());
             return false;
         }
-        if (live != null && release.getVersion() <= live.version()) {
+        long newest =
+                Math.max(live == null ? -1 : live.version(), sh == null ? -1 : sh.live.version());
+        if (release.getVersion() <= newest) {
             log.debug(
-                    "Ignoring {} v{}: v{} is in service",
+                    "Ignoring {} v{}: v{} is in service or in the shadow",
                     release.getModelName(),
                     release.getVersion(),
-                    live.version());
+                    newest);
             return false;
+        }
+        if (retry != null && retry.getVersion() <= release.getVersion()) {
+            retry = null; // superseded
         }
         ModelGates.Verdict verdict = gates.check(release);
         if (verdict instanceof ModelGates.Refused refused) {
@@ -106,24 +181,115 @@ public final class ModelSwitch implements AutoCloseable {
                     .tag("gate", refused.gate().label())
                     .register(registry)
                     .increment();
+            if (refused.retryable()) {
+                retry = release;
+                retryAfterMs = System.currentTimeMillis() + RETRY_EVERY.toMillis();
+            }
             return false;
         }
         OnnxScorer scorer = ((ModelGates.Accepted) verdict).scorer();
         Live next = new Live(scorer, release.getModelName(), release.getVersion());
+        if (shadowSettings.enabled() && live != null) {
+            Shadow replaced = shadow.getAndSet(new Shadow(next));
+            if (replaced != null) {
+                replaced.live.scorer().retire();
+            }
+            log.info(
+                    "Scoring {} v{} in the shadow of v{} for {} vectors",
+                    release.getModelName(),
+                    release.getVersion(),
+                    live.version(),
+                    shadowSettings.events());
+            return true;
+        }
+        promote(next);
+        return true;
+    }
+
+    private void promote(Live next) {
         Live replaced = current.getAndSet(next);
-        version.set(release.getVersion());
+        version.set(next.version());
         swaps.increment();
         failures.clear();
         log.info(
                 "Serving {} v{} on {}",
-                release.getModelName(),
-                release.getVersion(),
-                scorer.device().label());
+                next.name(),
+                next.version(),
+                next.scorer().device().label());
         if (previous != null) {
             previous.scorer().retire();
         }
         previous = replaced;
-        return true;
+    }
+
+    /**
+     * Offers again a release refused because its artifact could not be fetched, when one waits and
+     * its retry time has come; the model watcher calls this between polls.
+     */
+    public void retryPending() {
+        ModelRelease again;
+        synchronized (this) {
+            if (retry == null || System.currentTimeMillis() < retryAfterMs) {
+                return;
+            }
+            again = retry;
+            retry = null;
+        }
+        offer(again);
+    }
+
+    /** The release scoring in the shadow, acquired for one batch; null when there is none. */
+    public Live acquireShadow() {
+        Shadow sh = shadow.get();
+        if (sh == null || !sh.live.scorer().acquire()) {
+            return null;
+        }
+        return sh.live;
+    }
+
+    /**
+     * Reports a batch the shadow scored: {@code rows} vectors, of which {@code disagreed} fell on
+     * the other side of the threshold from the model in service, or {@code failed} when it raised
+     * an error or scored outside [0, 1]. A failing shadow is dropped and never offered again; one
+     * that has scored enough vectors is promoted.
+     */
+    public synchronized void reportShadow(Live live, long rows, long disagreed, boolean failed) {
+        Shadow sh = shadow.get();
+        if (sh == null || sh.live != live) {
+            return; // replaced meanwhile
+        }
+        if (failed) {
+            shadow.set(null);
+            banned.add(live.version());
+            Counter.builder("tideline.serving.model.refusals")
+                    .description("Releases refused, by gate")
+                    .tag("gate", "shadow")
+                    .register(registry)
+                    .increment();
+            log.warn("Shadow {} v{} failed while scoring: dropped", live.name(), live.version());
+            live.scorer().retire();
+            return;
+        }
+        sh.scored += rows;
+        sh.disagreed += disagreed;
+        shadowCompared.increment(rows);
+        shadowDisagreed.increment(disagreed);
+        shadowDisagreement.set((double) sh.disagreed / sh.scored);
+        if (sh.scored >= shadowSettings.events()) {
+            shadow.set(null);
+            log.info(
+                    "Shadow {} v{} disagreed on {} of {} vectors: promoting it",
+                    live.name(),
+                    live.version(),
+                    sh.disagreed,
+                    sh.scored);
+            promote(live);
+        }
+    }
+
+    /** The score at or above which a vector counts as flagged, for shadow disagreement. */
+    public double shadowThreshold() {
+        return shadowSettings.threshold();
     }
 
     /**
@@ -185,6 +351,10 @@ public final class ModelSwitch implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        Shadow sh = shadow.getAndSet(null);
+        if (sh != null) {
+            sh.live.scorer().retire();
+        }
         Live live = current.getAndSet(null);
         if (live != null) {
             live.scorer().retire();

@@ -93,6 +93,7 @@ public final class ModelWatcher implements AutoCloseable {
                         target.offer(r.value());
                     }
                 }
+                target.retryPending();
             }
         } catch (WakeupException e) {
             if (running) {

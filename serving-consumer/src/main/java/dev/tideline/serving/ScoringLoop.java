@@ -322,6 +322,9 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                 }
             }
         }
+        if (scores != null) {
+            shadow(scores, vectors.size());
+        }
         if (fallbackReason != null) {
             fallbacks.increment(vectors.size());
         }
@@ -355,6 +358,38 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                     Math.max(0, now.toEpochMilli() - v.getComputedAt().toEpochMilli()),
                     TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * Scores the batch (still in the tensor buffer) with the release in the shadow, if any, and
+     * reports how often it disagrees with the scores served. Its scores are never written.
+     */
+    private void shadow(float[] served, int rows) {
+        ModelSwitch.Live shadow = models.acquireShadow();
+        if (shadow == null) {
+            return;
+        }
+        long disagreed = 0;
+        boolean failed = false;
+        try {
+            float[] scores = shadow.scorer().score(batch, rows);
+            double threshold = models.shadowThreshold();
+            for (int i = 0; i < rows; i++) {
+                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
+                    failed = true;
+                    break;
+                }
+                if ((scores[i] >= threshold) != (served[i] >= threshold)) {
+                    disagreed++;
+                }
+            }
+        } catch (Exception e) {
+            log.warn("Shadow {} v{} failed: {}", shadow.name(), shadow.version(), e.toString());
+            failed = true;
+        } finally {
+            shadow.scorer().release();
+        }
+        models.reportShadow(shadow, rows, disagreed, failed);
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> r, String reason, Exception e) {

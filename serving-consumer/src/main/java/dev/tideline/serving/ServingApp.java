@@ -31,8 +31,12 @@ public final class ServingApp implements AutoCloseable {
                         new ModelGates(
                                 config.getString(ServingConfig.SPEC_FINGERPRINT),
                                 config.getInt(ServingConfig.INPUT_WIDTH),
-                                config.scoringOptions()),
-                        registry);
+                                config.scoringOptions(),
+                                new ArtifactFetcher(config.artifacts(), registry)),
+                        registry,
+                        3,
+                        Duration.ofMinutes(1),
+                        config.shadow());
         this.watcher =
                 new ModelWatcher(
                         client, catalog.models(), config.getString(ServingConfig.MODEL), models);

@@ -25,6 +25,13 @@ public final class ServingConfig extends AppConfig {
     public static final String SPINNING = "tideline.serving.spinning";
     public static final String FALLBACK_SCORE = "tideline.serving.fallback-score";
     public static final String MAX_BATCH = "tideline.serving.max-batch";
+    public static final String SHADOW_EVENTS = "tideline.serving.shadow.events";
+    public static final String SHADOW_THRESHOLD = "tideline.serving.shadow.threshold";
+    public static final String ARTIFACT_TIMEOUT_MS = "tideline.serving.artifact.timeout-ms";
+    public static final String ARTIFACT_MAX_BYTES = "tideline.serving.artifact.max-bytes";
+    public static final String BREAKER_FAILURES = "tideline.serving.artifact.breaker.failures";
+    public static final String BREAKER_WINDOW = "tideline.serving.artifact.breaker.window";
+    public static final String BREAKER_OPEN_MS = "tideline.serving.artifact.breaker.open-ms";
     public static final String HTTP_HOST = "tideline.serving.http.host";
     public static final String HTTP_PORT = "tideline.serving.http.port";
 
@@ -109,6 +116,62 @@ public final class ServingConfig extends AppConfig {
                             Importance.MEDIUM,
                             "Vectors per poll, scored as one tensor.")
                     .define(
+                            SHADOW_EVENTS,
+                            Type.LONG,
+                            0L,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.MEDIUM,
+                            "Shadow mode: a new release first scores this many vectors beside the"
+                                    + " model in service (its scores are not written) before it"
+                                    + " replaces it; 0 swaps at once.")
+                    .define(
+                            SHADOW_THRESHOLD,
+                            Type.DOUBLE,
+                            0.5,
+                            ConfigDef.Range.between(0, 1),
+                            Importance.LOW,
+                            "Decision threshold for the shadow disagreement rate: a vector counts"
+                                    + " as a disagreement when the two models fall on different"
+                                    + " sides of it.")
+                    .define(
+                            ARTIFACT_TIMEOUT_MS,
+                            Type.LONG,
+                            10_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "Connect and read timeout when fetching a release's artifact URI.")
+                    .define(
+                            ARTIFACT_MAX_BYTES,
+                            Type.LONG,
+                            256L << 20,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "Largest model artifact fetched.")
+                    .define(
+                            BREAKER_FAILURES,
+                            Type.INT,
+                            3,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "Failed artifact fetches among the last"
+                                    + " tideline.serving.artifact.breaker.window that open the"
+                                    + " circuit breaker.")
+                    .define(
+                            BREAKER_WINDOW,
+                            Type.INT,
+                            5,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "Artifact fetches the circuit breaker judges the failure rate over.")
+                    .define(
+                            BREAKER_OPEN_MS,
+                            Type.LONG,
+                            30_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "How long the open circuit breaker refuses artifact fetches before"
+                                    + " it lets one try through.")
+                    .define(
                             HTTP_HOST,
                             Type.STRING,
                             "0.0.0.0",
@@ -124,6 +187,7 @@ public final class ServingConfig extends AppConfig {
 
     public ServingConfig(Map<String, String> values) {
         super(DEFINITION, values);
+        artifacts(); // refuses a breaker threshold larger than its window, naming the key
     }
 
     public static ServingConfig load(
@@ -138,6 +202,27 @@ public final class ServingConfig extends AppConfig {
             instance = ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
         }
         return getString(GROUP_ID) + "-" + instance;
+    }
+
+    public ModelSwitch.ShadowSettings shadow() {
+        return new ModelSwitch.ShadowSettings(getLong(SHADOW_EVENTS), getDouble(SHADOW_THRESHOLD));
+    }
+
+    public ArtifactFetcher.Settings artifacts() {
+        int failures = getInt(BREAKER_FAILURES);
+        int window = getInt(BREAKER_WINDOW);
+        if (failures > window) {
+            throw new ConfigException(
+                    BREAKER_FAILURES,
+                    failures,
+                    "must not exceed " + BREAKER_WINDOW + " (" + window + ")");
+        }
+        return new ArtifactFetcher.Settings(
+                java.time.Duration.ofMillis(getLong(ARTIFACT_TIMEOUT_MS)),
+                getLong(ARTIFACT_MAX_BYTES),
+                failures,
+                window,
+                java.time.Duration.ofMillis(getLong(BREAKER_OPEN_MS)));
     }
 
     public ScoringOptions scoringOptions() {

@@ -1,13 +1,18 @@
 package dev.tideline.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.tideline.schemas.avro.ModelRelease;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ModelSwitchTest {
 
@@ -99,5 +104,128 @@ class ModelSwitchTest {
         models.reportFailure(live, Duration.ofMinutes(2).toMillis());
         assertThat(models.version()).isEqualTo(2);
         models.close();
+    }
+
+    @Test
+    void scoresANewReleaseInTheShadowThenPromotesIt() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ModelSwitch shadowed =
+                new ModelSwitch(
+                        new ModelGates(
+                                TestModels.FINGERPRINT,
+                                4,
+                                new ScoringOptions(ScoringDevice.CPU, 1, false)),
+                        meters,
+                        3,
+                        Duration.ofMinutes(1),
+                        new ModelSwitch.ShadowSettings(100, 0.5));
+        assertThat(shadowed.acquireShadow()).isNull();
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), 4)))
+                .as("the first model has nothing to shadow: served at once")
+                .isTrue();
+        assertThat(shadowed.version()).isEqualTo(1);
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        2, TestModels.logistic(new float[] {0, 1, 0, 0}, 0), 4)))
+                .isTrue();
+        assertThat(shadowed.version()).as("v2 only scores in the shadow").isEqualTo(1);
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        2, TestModels.logistic(new float[] {0, 1, 0, 0}, 0), 4)))
+                .as("already in the shadow")
+                .isFalse();
+
+        ModelSwitch.Live shadow = shadowed.acquireShadow();
+        assertThat(shadow.version()).isEqualTo(2);
+        shadow.scorer().release();
+        shadowed.reportShadow(shadow, 60, 6, false);
+        assertThat(shadowed.version()).isEqualTo(1);
+        shadowed.reportShadow(shadow, 50, 5, false);
+
+        assertThat(shadowed.version()).as("promoted after 110 of 100 vectors").isEqualTo(2);
+        assertThat(shadowed.acquireShadow()).isNull();
+        assertThat(meters.get("tideline.serving.shadow.disagreement").gauge().value())
+                .isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(meters.get("tideline.serving.shadow.compared").counter().count()).isEqualTo(110);
+        assertThat(meters.get("tideline.serving.shadow.disagreed").counter().count()).isEqualTo(11);
+
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        3, TestModels.logistic(new float[] {0, 0, 1, 0}, 0), 4)))
+                .isTrue();
+        ModelSwitch.Live failing = shadowed.acquireShadow();
+        failing.scorer().release();
+        shadowed.reportShadow(failing, 10, 0, true);
+        assertThat(shadowed.version()).as("a failing shadow is never promoted").isEqualTo(2);
+        assertThat(failing.scorer().isClosed()).isTrue();
+        assertThat(
+                        meters.get("tideline.serving.model.refusals")
+                                .tag("gate", "shadow")
+                                .counter()
+                                .count())
+                .isEqualTo(1);
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        3, TestModels.logistic(new float[] {0, 0, 1, 0}, 0), 4)))
+                .as("dropped for good")
+                .isFalse();
+        shadowed.close();
+    }
+
+    @Test
+    void fetchesArtifactsByUriAndRetriesOnesItCouldNotFetch(@TempDir Path dir) throws Exception {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ModelSwitch fetching =
+                new ModelSwitch(
+                        new ModelGates(
+                                TestModels.FINGERPRINT,
+                                4,
+                                new ScoringOptions(ScoringDevice.CPU, 1, false),
+                                new ArtifactFetcher(ArtifactFetcher.Settings.defaults(), meters)),
+                        meters);
+        byte[] onnx = TestModels.logistic(new float[] {1, 0, 0, 0}, 0);
+        Path artifact = dir.resolve("fraud-1.onnx");
+        ModelRelease byUri =
+                ModelRelease.newBuilder(TestModels.release(1, onnx, 4))
+                        .setOnnx(null)
+                        .setArtifactUri(artifact.toUri().toString())
+                        .build();
+
+        assertThat(fetching.offer(byUri)).as("not there yet").isFalse();
+        assertThat(
+                        meters.get("tideline.serving.model.refusals")
+                                .tag("gate", "fetch")
+                                .counter()
+                                .count())
+                .isEqualTo(1);
+        Files.write(artifact, onnx);
+        await().atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100))
+                .until(
+                        () -> {
+                            fetching.retryPending();
+                            return fetching.version() == 1;
+                        });
+
+        ModelRelease tampered =
+                ModelRelease.newBuilder(byUri)
+                        .setVersion(2)
+                        .setSha256(ModelGates.sha256(new byte[] {1}))
+                        .build();
+        assertThat(fetching.offer(tampered)).as("fetched bytes are checked too").isFalse();
+        assertThat(
+                        meters.get("tideline.serving.model.refusals")
+                                .tag("gate", "digest")
+                                .counter()
+                                .count())
+                .isEqualTo(1);
+        fetching.close();
     }
 }

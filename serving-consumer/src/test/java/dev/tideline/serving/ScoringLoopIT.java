@@ -201,6 +201,68 @@ class ScoringLoopIT {
     }
 
     @Test
+    void scoresANewReleaseInTheShadowForNVectorsBeforeServingIt(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ModelSwitch models =
+                new ModelSwitch(
+                        gates(),
+                        meters,
+                        3,
+                        Duration.ofMinutes(1),
+                        new ModelSwitch.ShadowSettings(300, 0.5));
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            ScoringLoop loop = replica(stack, catalog, models, ns, "shadow");
+            new Thread(loop, "replica-shadow").start();
+            vectors(stack, catalog, 0, 200);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 200);
+
+            // v2 scores the other way round: it disagrees with v1 on nearly every vector.
+            publish(
+                    stack,
+                    catalog,
+                    TestModels.release(
+                            2, TestModels.logistic(new float[] {-1, 0, 0, 0}, 0), WIDTH));
+            await().atMost(TIMEOUT)
+                    .until(
+                            () -> {
+                                ModelSwitch.Live shadow = models.acquireShadow();
+                                if (shadow != null) {
+                                    shadow.scorer().release();
+                                }
+                                return shadow != null;
+                            });
+            assertThat(models.version()).isEqualTo(1);
+            vectors(stack, catalog, 200, 1_000);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 1_000);
+
+            List<Prediction> after =
+                    predictions(stack, catalog).stream()
+                            .filter(p -> Integer.parseInt(p.getTxnId().substring(4)) >= 200)
+                            .toList();
+            assertThat(after).hasSize(800);
+            long byV1 = after.stream().filter(p -> p.getModelVersion() == 1L).count();
+            assertThat(byV1).as("v1 serves while v2 is in the shadow").isGreaterThanOrEqualTo(300);
+            assertThat(after.size() - byV1).as("then v2 serves").isPositive();
+            assertThat(models.version()).isEqualTo(2);
+            assertThat(meters.get("tideline.serving.shadow.compared").counter().count())
+                    .isEqualTo(byV1);
+            assertThat(meters.get("tideline.serving.shadow.disagreement").gauge().value())
+                    .as("shadow scores are compared with the served ones")
+                    .isGreaterThan(0.9);
+            loop.close();
+        } finally {
+            models.close();
+        }
+    }
+
+    @Test
     void runsAsAServiceWithHealthAndMetrics(LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         publish(

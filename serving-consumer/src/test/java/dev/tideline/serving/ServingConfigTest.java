@@ -61,4 +61,26 @@ class ServingConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining(ServingConfig.SPEC_FINGERPRINT);
     }
+
+    @Test
+    void readsShadowAndArtifactSettingsAndRefusesABreakerLargerThanItsWindow() {
+        var values = new java.util.HashMap<>(BASE);
+        values.put(ServingConfig.SHADOW_EVENTS, "5000");
+        values.put(ServingConfig.BREAKER_OPEN_MS, "1500");
+        ServingConfig config = new ServingConfig(values);
+        assertThat(config.shadow().events()).isEqualTo(5000);
+        assertThat(config.shadow().threshold()).isEqualTo(0.5);
+        assertThat(config.artifacts().openFor()).isEqualTo(java.time.Duration.ofMillis(1500));
+
+        values.put(ServingConfig.BREAKER_FAILURES, "6");
+        assertThatThrownBy(() -> new ServingConfig(values))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(ServingConfig.BREAKER_FAILURES)
+                .hasMessageContaining(ServingConfig.BREAKER_WINDOW);
+        values.remove(ServingConfig.BREAKER_FAILURES);
+        values.put(ServingConfig.SHADOW_THRESHOLD, "1.5");
+        assertThatThrownBy(() -> new ServingConfig(values))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(ServingConfig.SHADOW_THRESHOLD);
+    }
 }
