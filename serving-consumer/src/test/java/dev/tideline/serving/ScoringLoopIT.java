@@ -21,6 +21,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,6 +91,126 @@ class ScoringLoopIT {
         } finally {
             models.close();
         }
+    }
+
+    @Test
+    void scoresEveryVectorExactlyOnceWhenAReplicaProcessIsKilled(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        Path logs = java.nio.file.Files.createDirectories(Path.of("target", "child-logs"));
+        publish(
+                stack,
+                catalog,
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        int total = 4_000;
+        int childPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            childPort = socket.getLocalPort();
+        }
+        try (ServingApp survivor =
+                ServingApp.start(new ServingConfig(serviceConfig(stack, ns, "survivor", -1)))) {
+            Path log = logs.resolve(ns.prefix() + "child.log");
+            Process child = launch(serviceConfig(stack, ns, "child", childPort), log);
+            try {
+                HttpClient http = HttpClient.newHttpClient();
+                String base = "http://localhost:" + childPort;
+                try {
+                    await().atMost(TIMEOUT)
+                            .ignoreExceptions()
+                            .until(() -> get(http, base + "/health").statusCode() == 200);
+                } catch (RuntimeException e) {
+                    throw new AssertionError(
+                            "child replica never became ready ("
+                                    + (child.isAlive() ? "alive" : "exit " + child.exitValue())
+                                    + "); its log:\n"
+                                    + java.nio.file.Files.readString(log),
+                            e);
+                }
+                vectors(stack, catalog, 0, total / 2);
+                // The child holds partitions and has committed predictions: it dies, unclean.
+                await().atMost(TIMEOUT)
+                        .ignoreExceptions()
+                        .until(
+                                () ->
+                                        committed(get(http, base + "/metrics").body()) > 0
+                                                && predictions(stack, catalog).size() >= total / 4);
+                child.destroyForcibly().waitFor();
+                vectors(stack, catalog, total / 2, total);
+
+                await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= total);
+                List<Prediction> all = predictions(stack, catalog);
+                assertThat(all).hasSize(total);
+                assertThat(all.stream().map(Prediction::getTxnId).distinct().count())
+                        .as("one prediction per vector")
+                        .isEqualTo(total);
+                assertThat(all).allSatisfy(p -> assertThat(p.getModelVersion()).isEqualTo(1L));
+            } finally {
+                child.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** A replica's settings; the killed one's transactions time out fast. */
+    private static Map<String, String> serviceConfig(
+            LocalStack stack, TestNamespace ns, String instance, int port) {
+        Map<String, String> values = new HashMap<>();
+        values.put("tideline.kafka.bootstrap-servers", stack.bootstrapServers());
+        values.put("tideline.registry.url", stack.registryUrl());
+        values.put("tideline.topics.prefix", ns.prefix());
+        values.put("tideline.topics.partitions", "4");
+        values.put(ServingConfig.GROUP_ID, ns.name("kill"));
+        values.put(ServingConfig.INSTANCE_ID, instance);
+        values.put(ServingConfig.SPEC_FINGERPRINT, TestModels.FINGERPRINT);
+        values.put(ServingConfig.INPUT_WIDTH, String.valueOf(WIDTH));
+        values.put(ServingConfig.MAX_BATCH, "128");
+        values.put(ServingConfig.HTTP_PORT, String.valueOf(port));
+        values.put("tideline.kafka.client.transaction.timeout.ms", "5000");
+        values.put("tideline.kafka.client.session.timeout.ms", "6000");
+        values.put("tideline.kafka.client.heartbeat.interval.ms", "1000");
+        return values;
+    }
+
+    /** Starts a replica in its own JVM, as {@code java -jar tideline-serving-consumer.jar}. */
+    private static Process launch(Map<String, String> config, Path log) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // ONNX Runtime 1.29 crashes (SIGSEGV) while creating its environment in a process whose
+        // command line is longer than about 4 KiB: the class path goes in an argument file.
+        Path argFile = log.resolveSibling(log.getFileName() + ".args");
+        java.nio.file.Files.writeString(
+                argFile, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
+        command.add("@" + argFile.toAbsolutePath());
+        command.add("-Xmx256m");
+        String logConfig = System.getProperty("log4j2.configurationFile");
+        if (logConfig != null) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.add(ServingMain.class.getName());
+        config.forEach(
+                (k, v) -> {
+                    command.add("-D");
+                    command.add(k + "=" + v);
+                });
+        return new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
+    private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Predictions a replica reports committed, from its Prometheus text. */
+    private static double committed(String prometheus) {
+        return prometheus
+                .lines()
+                .filter(l -> l.startsWith("tideline_serving_predictions_total "))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                .sum();
     }
 
     @Test
