@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.cli.bench.BenchModels;
 import dev.tideline.features.FeatureSpec;
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
@@ -19,9 +20,11 @@ import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.serving.ModelGates;
 import dev.tideline.serving.ModelSwitch;
 import dev.tideline.serving.ModelWatcher;
+import dev.tideline.serving.OnnxScorer;
 import dev.tideline.serving.ScoringDevice;
 import dev.tideline.serving.ScoringLoop;
 import dev.tideline.serving.ScoringOptions;
+import dev.tideline.serving.VectorBatch;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
@@ -193,14 +196,16 @@ final class ServingBenchCommand implements Callable<Integer> {
                                                 meters.find("tideline.serving.batch.size")
                                                         .summary()
                                                         .mean()));
-                double bare = bareOrt(model, width, meanBatch);
+                double[] scoringOnly =
+                        scoringVsBare(model, width, meanBatch, options, catalog.features());
                 double passthrough = passthrough(client, catalog, passthroughTopic);
                 log.info(
-                        "Scoring: {} events/s; ONNX Runtime inside the loop {} rows/s, bare {}"
-                                + " rows/s",
+                        "Scoring: {} events/s; ONNX Runtime inside the loop {} rows/s; scoring"
+                                + " alone {} rows/s, bare ONNX Runtime {} rows/s",
                         Math.round(scoring),
                         Math.round(scoringRowsPerS),
-                        Math.round(bare));
+                        Math.round(scoringOnly[0]),
+                        Math.round(scoringOnly[1]));
 
                 LatencyProbe steady = latency(client, catalog, "steady-", null, models, width);
                 LatencyProbe swaps = latency(client, catalog, "swap-", model, models, width);
@@ -214,9 +219,12 @@ final class ServingBenchCommand implements Callable<Integer> {
                 json.put("events_per_s", Math.round(scoring));
                 json.put("passthrough_events_per_s", Math.round(passthrough));
                 json.put("ratio", Math.round(1000 * scoring / passthrough) / 1000.0);
-                json.put("scoring_rows_per_s", Math.round(scoringRowsPerS));
-                json.put("bare_ort_rows_per_s", Math.round(bare));
-                json.put("scoring_vs_bare_ort", Math.round(1000 * scoringRowsPerS / bare) / 1000.0);
+                json.put("in_loop_ort_rows_per_s", Math.round(scoringRowsPerS));
+                json.put("scoring_rows_per_s", Math.round(scoringOnly[0]));
+                json.put("bare_ort_rows_per_s", Math.round(scoringOnly[1]));
+                json.put(
+                        "scoring_vs_bare_ort",
+                        Math.round(1000 * scoringOnly[0] / scoringOnly[1]) / 1000.0);
                 json.put("rate_per_s", rate);
                 json.put("p50_ms", steady.percentile(0.5));
                 json.put("p99_ms", steady.percentile(0.99));
@@ -231,6 +239,9 @@ final class ServingBenchCommand implements Callable<Integer> {
                 json.put("swaps", 10);
                 json.put("failed_during_swaps", swaps.fallbacks);
                 json.put("device", models.deviceLabel());
+                if (ScoringDevice.parse(device) == ScoringDevice.CUDA) {
+                    gpuVersusCpu(json, model, width);
+                }
                 json.put("cpus", Runtime.getRuntime().availableProcessors());
             } finally {
                 models.close();
@@ -292,34 +303,147 @@ final class ServingBenchCommand implements Callable<Integer> {
         return (seen - firstCount) / ((System.nanoTime() - firstCommit) / 1e9);
     }
 
-    /** Bare OrtSession.run on batches of the scoring run's mean size and the same width. */
-    private double bareOrt(byte[] model, int width, int batch) throws Exception {
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        FloatBuffer buffer =
-                ByteBuffer.allocateDirect(4 * batch * width)
+    /**
+     * Scoring alone (the replica's tensor fill, {@link OnnxScorer#score} and the score checks, on
+     * decoded vectors) against bare {@code OrtSession.run} on the same batches with the same
+     * session settings: medians of three alternating rounds after a warm-up, rows per second.
+     */
+    private double[] scoringVsBare(
+            byte[] model,
+            int width,
+            int rows,
+            ScoringOptions options,
+            Topic<String, FeatureVector> features)
+            throws Exception {
+        List<FeatureVector> vectors = decoded(randomVectors(rows, width), features);
+        VectorBatch batch = new VectorBatch(rows, width).fill(vectors);
+        FloatBuffer bare =
+                ByteBuffer.allocateDirect(4 * rows * width)
                         .order(ByteOrder.nativeOrder())
                         .asFloatBuffer();
-        Random random = new Random(3);
-        for (int i = 0; i < batch * width; i++) {
-            buffer.put(i, (float) random.nextGaussian());
-        }
-        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.addConfigEntry("session.intra_op.allow_spinning", "0");
-            try (OrtSession session = env.createSession(model, so)) {
-                long rows = 0;
-                long start = System.nanoTime();
-                while (rows < events) {
-                    try (OnnxTensor t =
-                                    OnnxTensor.createTensor(
-                                            env, buffer, new long[] {batch, width});
-                            OrtSession.Result r = session.run(Map.of("features", t))) {
-                        ((OnnxTensor) r.get(0)).getFloatBuffer().get(new float[batch]);
-                        rows += batch;
-                    }
-                }
-                return rows / ((System.nanoTime() - start) / 1e9);
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < width; j++) {
+                bare.put(i * width + j, vectors.get(i).getValues().get(j));
             }
         }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        double[] scored = new double[4];
+        double[] raw = new double[4];
+        try (OnnxScorer scorer = OnnxScorer.load("bench", model, width, options);
+                OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            if (scorer.device() == ScoringDevice.CUDA) {
+                so.addCUDA(0);
+            }
+            try (OrtSession session = env.createSession(model, so)) {
+                // Rounds of a few hundred milliseconds at least, whatever --events is.
+                long total = Math.max(events, 3_000_000L);
+                for (int round = 0; round < 4; round++) {
+                    long done = 0;
+                    long start = System.nanoTime();
+                    while (done < total) {
+                        float[] scores = batch.fill(vectors).score(scorer);
+                        if (VectorBatch.firstInvalid(scores) >= 0) {
+                            throw new IllegalStateException("the benchmark model scored badly");
+                        }
+                        done += rows;
+                    }
+                    scored[round] = done / ((System.nanoTime() - start) / 1e9);
+                    done = 0;
+                    start = System.nanoTime();
+                    while (done < total) {
+                        try (OnnxTensor t =
+                                        OnnxTensor.createTensor(
+                                                env, bare, new long[] {rows, width});
+                                OrtSession.Result r = session.run(Map.of("features", t))) {
+                            ((OnnxTensor) r.get(0)).getFloatBuffer().get(new float[rows]);
+                            done += rows;
+                        }
+                    }
+                    raw[round] = done / ((System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+        // The first round warms both paths up and is not counted; medians of the other three.
+        double[] s = java.util.Arrays.copyOfRange(scored, 1, 4);
+        double[] r = java.util.Arrays.copyOfRange(raw, 1, 4);
+        java.util.Arrays.sort(s);
+        java.util.Arrays.sort(r);
+        return new double[] {s[1], r[1]};
+    }
+
+    /**
+     * Scoring alone on CUDA and on the CPU, a 64-unit MLP at batches of 4096; where CUDA cannot be
+     * had, the CPU figure and the reason.
+     */
+    private void gpuVersusCpu(ObjectNode json, byte[] model, int width) throws Exception {
+        int rows = 4096;
+        List<FeatureVector> vectors = randomVectors(rows, width);
+        VectorBatch batch = new VectorBatch(rows, width).fill(vectors);
+        json.put("device_batch", rows);
+        for (ScoringDevice d : List.of(ScoringDevice.CUDA, ScoringDevice.CPU)) {
+            try (OnnxScorer scorer =
+                    OnnxScorer.load(
+                            "bench-" + d.label(), model, width, new ScoringOptions(d, 0, false))) {
+                if (scorer.device() != d) {
+                    json.put(
+                            "gpu_skipped",
+                            ScoringDevice.cudaUnavailable()
+                                    .orElse("the CUDA provider did not load (see the log)"));
+                    continue;
+                }
+                for (int warm = 0; warm < 20; warm++) {
+                    batch.score(scorer);
+                }
+                long done = 0;
+                long start = System.nanoTime();
+                while (done < Math.max(events, 20L * rows)) {
+                    batch.score(scorer);
+                    done += rows;
+                }
+                json.put(
+                        d == ScoringDevice.CUDA ? "gpu_rows_per_s" : "cpu_rows_per_s",
+                        Math.round(done / ((System.nanoTime() - start) / 1e9)));
+            }
+        }
+    }
+
+    /** The vectors as a replica has them: encoded to the wire format and decoded again. */
+    private static List<FeatureVector> decoded(
+            List<FeatureVector> vectors, Topic<String, FeatureVector> features) {
+        List<FeatureVector> out = new ArrayList<>(vectors.size());
+        for (FeatureVector v : vectors) {
+            byte[] wire = features.valueSerde().serializer().serialize(features.name(), v);
+            out.add(features.valueSerde().deserializer().deserialize(features.name(), wire));
+        }
+        return out;
+    }
+
+    private static List<FeatureVector> randomVectors(int rows, int width) {
+        Random random = new Random(3);
+        List<FeatureVector> vectors = new ArrayList<>(rows);
+        Instant now = Instant.now();
+        for (int i = 0; i < rows; i++) {
+            List<Float> values = new ArrayList<>(width);
+            for (int j = 0; j < width; j++) {
+                values.add((float) random.nextGaussian());
+            }
+            vectors.add(
+                    FeatureVector.newBuilder()
+                            .setTxnId("bench-" + i)
+                            .setEntityId("e" + i)
+                            .setEventTime(now)
+                            .setSpecId("payments")
+                            .setSpecVersion(1)
+                            .setSpecFingerprint("bench")
+                            .setValues(values)
+                            .setMerchantId("m")
+                            .setAmountMinor(100)
+                            .setCurrency("EUR")
+                            .setComputedAt(now)
+                            .build());
+        }
+        return vectors;
     }
 
     /** Latencies from a vector's send to its committed prediction, for one phase. */

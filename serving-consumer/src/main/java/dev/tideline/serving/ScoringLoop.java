@@ -10,9 +10,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,7 +69,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     private final ModelSwitch models;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
-    private final FloatBuffer batch;
+    private final VectorBatch batch;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final MeterRegistry registry;
     private final Counter scored;
@@ -118,10 +115,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
         this.producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
-        this.batch =
-                ByteBuffer.allocateDirect(4 * settings.maxBatch() * settings.width())
-                        .order(ByteOrder.nativeOrder())
-                        .asFloatBuffer();
+        this.batch = new VectorBatch(settings.maxBatch(), settings.width());
         this.fallbacks =
                 Counter.builder("tideline.serving.fallbacks")
                         .description("Vectors scored with the fallback score")
@@ -286,15 +280,9 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
             fallbackReason = "no model in service";
         } else {
             try {
-                int w = settings.width();
-                for (int i = 0; i < vectors.size(); i++) {
-                    List<Float> values = vectors.get(i).getValues();
-                    for (int j = 0; j < w; j++) {
-                        batch.put(i * w + j, values.get(j));
-                    }
-                }
+                batch.fill(vectors);
                 long t0 = System.nanoTime();
-                scores = live.scorer().score(batch, vectors.size());
+                scores = batch.score(live.scorer());
                 scoring.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             } catch (Exception e) {
                 fallbackReason =
@@ -312,14 +300,12 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
             }
         }
         if (scores != null) {
-            for (int i = 0; i < scores.length; i++) {
-                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
-                    fallbackReason =
-                            "model " + live.name() + " v" + live.version() + " scored " + scores[i];
-                    scores = null;
-                    models.reportFailure(live, System.currentTimeMillis());
-                    break;
-                }
+            int bad = VectorBatch.firstInvalid(scores);
+            if (bad >= 0) {
+                fallbackReason =
+                        "model " + live.name() + " v" + live.version() + " scored " + scores[bad];
+                scores = null;
+                models.reportFailure(live, System.currentTimeMillis());
             }
         }
         if (scores != null) {
@@ -372,13 +358,10 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         long disagreed = 0;
         boolean failed = false;
         try {
-            float[] scores = shadow.scorer().score(batch, rows);
+            float[] scores = batch.score(shadow.scorer());
             double threshold = models.shadowThreshold();
-            for (int i = 0; i < rows; i++) {
-                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
-                    failed = true;
-                    break;
-                }
+            failed = VectorBatch.firstInvalid(scores) >= 0;
+            for (int i = 0; i < rows && !failed; i++) {
                 if ((scores[i] >= threshold) != (served[i] >= threshold)) {
                     disagreed++;
                 }
