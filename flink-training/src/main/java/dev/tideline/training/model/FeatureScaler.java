@@ -1,0 +1,114 @@
+package dev.tideline.training.model;
+
+import java.util.Arrays;
+
+/**
+ * Running mean and variance of each input feature, mergeable across learners (Chan, Golub and
+ * LeVeque's pairwise update): each learner accumulates what it has seen since the last global
+ * model, the aggregator merges those into the global statistics, and the exported model
+ * standardises its input with them.
+ *
+ * <p>A Flink POJO (public fields, no-argument constructor), so it is checkpointed field by field.
+ */
+public final class FeatureScaler {
+
+    /** Smallest standard deviation used, so constant features do not divide by zero. */
+    public static final double MIN_STD = 1e-3;
+
+    public long count;
+    public double[] mean;
+    public double[] m2;
+
+    public FeatureScaler() {}
+
+    public FeatureScaler(int width) {
+        this.mean = new double[width];
+        this.m2 = new double[width];
+    }
+
+    public static FeatureScaler of(long count, double[] mean, double[] variance) {
+        FeatureScaler s = new FeatureScaler(mean.length);
+        s.count = count;
+        for (int i = 0; i < mean.length; i++) {
+            s.mean[i] = mean[i];
+            s.m2[i] = variance[i] * count;
+        }
+        return s;
+    }
+
+    public int width() {
+        return mean.length;
+    }
+
+    /** Welford's update with one example. */
+    public void add(float[] x) {
+        count++;
+        for (int i = 0; i < mean.length; i++) {
+            double d = x[i] - mean[i];
+            mean[i] += d / count;
+            m2[i] += d * (x[i] - mean[i]);
+        }
+    }
+
+    /** Adds everything {@code other} has seen. */
+    public void merge(FeatureScaler other) {
+        if (other.count == 0) {
+            return;
+        }
+        if (count == 0) {
+            count = other.count;
+            mean = other.mean.clone();
+            m2 = other.m2.clone();
+            return;
+        }
+        long n = count + other.count;
+        for (int i = 0; i < mean.length; i++) {
+            double d = other.mean[i] - mean[i];
+            mean[i] += d * other.count / n;
+            m2[i] += other.m2[i] + d * d * ((double) count * other.count / n);
+        }
+        count = n;
+    }
+
+    public FeatureScaler copy() {
+        FeatureScaler c = new FeatureScaler();
+        c.count = count;
+        c.mean = mean.clone();
+        c.m2 = m2.clone();
+        return c;
+    }
+
+    /** Population variance per feature; 0 before any example. */
+    public double[] variance() {
+        double[] v = new double[mean.length];
+        if (count > 0) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = m2[i] / count;
+            }
+        }
+        return v;
+    }
+
+    /** 1 / standard deviation per feature, as the exported graph multiplies by it. */
+    public float[] inverseStd() {
+        double[] v = variance();
+        float[] inv = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            inv[i] = (float) (1.0 / Math.max(MIN_STD, Math.sqrt(v[i])));
+        }
+        return inv;
+    }
+
+    public float[] meanAsFloats() {
+        float[] m = new float[mean.length];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = (float) mean[i];
+        }
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "FeatureScaler{count=" + count + ", mean=" + Arrays.toString(mean) + "}";
+    }
+}
