@@ -1,0 +1,21 @@
+package dev.tideline.training.io;
+
+/** A Kafka record's coordinates and bytes, kept for dead-lettering it. A Flink POJO. */
+public final class SourceRecord {
+
+    public String topic;
+    public int partition;
+    public long offset;
+    public byte[] key;
+    public byte[] value;
+
+    public SourceRecord() {}
+
+    public SourceRecord(String topic, int partition, long offset, byte[] key, byte[] value) {
+        this.topic = topic;
+        this.partition = partition;
+        this.offset = offset;
+        this.key = key;
+        this.value = value;
+    }
+}

@@ -1,0 +1,172 @@
+package dev.tideline.training.join;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tideline.training.io.Example;
+import dev.tideline.training.io.LabelEvent;
+import dev.tideline.training.io.Rejected;
+import dev.tideline.training.io.ServedVector;
+import dev.tideline.training.io.SourceRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class LabelJoinTest {
+
+    private static final long MATURITY = 1_000;
+    private static final long RETENTION = 500;
+
+    private KeyedTwoInputStreamOperatorTestHarness<String, ServedVector, LabelEvent, Example> h;
+
+    @BeforeEach
+    void open() throws Exception {
+        h = harness();
+        h.open();
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, ServedVector, LabelEvent, Example>
+            harness() throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(
+                        new LabelJoin(Duration.ofMillis(MATURITY), Duration.ofMillis(RETENTION))),
+                v -> v.txnId,
+                l -> l.txnId,
+                Types.STRING);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        h.close();
+    }
+
+    @Test
+    void aFraudLabelWithinMaturityMakesAPositiveAtOnceAndTheStateIsClearedAfterRetention()
+            throws Exception {
+        h.processElement1(vector("t1", 100), 100);
+        h.processElement2(label("t1", true, 900), 900);
+
+        assertThat(examples())
+                .singleElement()
+                .satisfies(
+                        e -> {
+                            assertThat(e.txnId).isEqualTo("t1");
+                            assertThat(e.fraud).isTrue();
+                            assertThat(e.values).containsExactly(1f, 100f);
+                        });
+        assertThat(h.numKeyedStateEntries()).as("only the settled marker remains").isEqualTo(2);
+        h.processBothWatermarks(new Watermark(900 + RETENTION));
+        assertThat(h.numKeyedStateEntries()).isZero();
+        assertThat(examples()).hasSize(1);
+    }
+
+    @Test
+    void noLabelByMaturityMakesANegativeWhenTheWatermarkPassesIt() throws Exception {
+        h.processElement1(vector("t2", 100), 100);
+        h.processBothWatermarks(new Watermark(100 + MATURITY - 1));
+        assertThat(examples()).isEmpty();
+
+        h.processBothWatermarks(new Watermark(100 + MATURITY));
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isFalse());
+
+        h.processElement2(label("t2", true, 1_200), 1_200);
+        assertThat(rejected())
+                .singleElement()
+                .satisfies(
+                        r -> {
+                            assertThat(r.reason).isEqualTo("matured");
+                            assertThat(new String(r.source.value, StandardCharsets.UTF_8))
+                                    .isEqualTo("label-t2");
+                        });
+        h.processBothWatermarks(new Watermark(100 + MATURITY + RETENTION));
+        assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void aCleanLabelMakesANegativeAtOnceAndRepeatedLabelsAreDeadLettered() throws Exception {
+        h.processElement1(vector("t3", 100), 100);
+        h.processElement2(label("t3", false, 300), 300);
+        h.processElement2(label("t3", false, 310), 310);
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isFalse());
+        assertThat(rejected()).extracting(r -> r.reason).containsExactly("duplicate");
+    }
+
+    @Test
+    void aLabelReportedAfterMaturityIsRefusedAndTheVectorStaysNegative() throws Exception {
+        h.processElement1(vector("t4", 100), 100);
+        // The label is late by event time although the watermark has not passed maturity yet.
+        h.processElement2(label("t4", true, 100 + MATURITY + 1), 100 + MATURITY + 1);
+        assertThat(rejected()).extracting(r -> r.reason).containsExactly("after-maturity");
+        h.processBothWatermarks(new Watermark(100 + MATURITY));
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isFalse());
+    }
+
+    @Test
+    void aLabelMayArriveBeforeItsVectorButNotForeverWithoutOne() throws Exception {
+        h.processElement2(label("t5", true, 150), 150);
+        h.processElement1(vector("t5", 100), 100);
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isTrue());
+
+        h.processElement2(label("ghost", true, 200), 200);
+        h.processBothWatermarks(new Watermark(200 + MATURITY));
+        assertThat(rejected()).extracting(r -> r.reason).containsExactly("unknown-transaction");
+        h.processBothWatermarks(new Watermark(10_000));
+        assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void aReplayedVectorIsNotTrainedTwice() throws Exception {
+        h.processElement1(vector("t6", 100), 100);
+        h.processElement1(vector("t6", 100), 100);
+        h.processBothWatermarks(new Watermark(100 + MATURITY));
+        h.processElement1(vector("t6", 100), 100);
+        h.processBothWatermarks(new Watermark(100 + MATURITY + 10));
+        assertThat(examples()).hasSize(1);
+    }
+
+    @Test
+    void stateSurvivesASnapshotAndRestore() throws Exception {
+        h.processElement1(vector("t7", 100), 100);
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+        h = harness();
+        h.initializeState(snapshot);
+        h.open();
+        h.processBothWatermarks(new Watermark(100 + MATURITY));
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.txnId).isEqualTo("t7"));
+    }
+
+    private List<Example> examples() {
+        return h.extractOutputValues();
+    }
+
+    private List<Rejected> rejected() {
+        ConcurrentLinkedQueue<StreamRecord<Rejected>> out = h.getSideOutput(LabelJoin.REJECTED);
+        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
+    }
+
+    private static ServedVector vector(String txn, long at) {
+        return new ServedVector(txn, "e1", at, "payments", 1, "fp", new float[] {1f, at});
+    }
+
+    private static LabelEvent label(String txn, boolean fraud, long at) {
+        return new LabelEvent(
+                txn,
+                fraud,
+                at,
+                new SourceRecord(
+                        "cdc.labels",
+                        0,
+                        at,
+                        txn.getBytes(StandardCharsets.UTF_8),
+                        ("label-" + txn).getBytes(StandardCharsets.UTF_8)));
+    }
+}
