@@ -12,8 +12,8 @@ import java.util.Arrays;
  */
 public final class FeatureScaler {
 
-    /** Smallest standard deviation used, so constant features do not divide by zero. */
-    public static final double MIN_STD = 1e-3;
+    /** Below this standard deviation a feature counts as constant and is only centred. */
+    public static final double MIN_STD = 1e-6;
 
     public long count;
     public double[] mean;
@@ -89,12 +89,16 @@ public final class FeatureScaler {
         return v;
     }
 
-    /** 1 / standard deviation per feature, as the exported graph multiplies by it. */
+    /**
+     * 1 / standard deviation per feature, as the exported graph multiplies by it; 1 for a feature
+     * that has not varied (yet), as scikit-learn's scaler does.
+     */
     public float[] inverseStd() {
         double[] v = variance();
         float[] inv = new float[v.length];
         for (int i = 0; i < v.length; i++) {
-            inv[i] = (float) (1.0 / Math.max(MIN_STD, Math.sqrt(v[i])));
+            double sd = Math.sqrt(v[i]);
+            inv[i] = count < 2 || sd < MIN_STD ? 1f : (float) (1.0 / sd);
         }
         return inv;
     }

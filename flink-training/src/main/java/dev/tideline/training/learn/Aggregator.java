@@ -1,0 +1,166 @@
+package dev.tideline.training.learn;
+
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.ProgressiveMetrics;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The aggregator (parallelism 1, keyed by model name): gathers the learners' updates into rounds
+ * and averages each round's deltas, weighted by example count, into the next global version, which
+ * it emits for {@code training.sync.v1}. A round closes when every learner has reported or when
+ * {@code roundTimeout} has passed since its first update (stragglers join the next round). An
+ * update based on a version more than {@code maxStaleness} behind (or ahead of) the current one is
+ * discarded and counted; its examples still count as trained. Every {@code releaseEveryRounds}
+ * rounds, or every {@code releaseEvery} when the version moved, the current model goes to the
+ * {@link #RELEASES} side output for export and publication.
+ */
+public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, GlobalState> {
+
+    public static final OutputTag<ReleaseCandidate> RELEASES = new OutputTag<>("releases") {};
+
+    private final TrainingSettings settings;
+    private transient ValueState<AggregatorState> stored;
+    private transient Counter rounds;
+    private transient Counter roundsTimedOut;
+    private transient Counter discarded;
+
+    public Aggregator(TrainingSettings settings) {
+        if (settings.learners() > 64) {
+            throw new IllegalArgumentException("at most 64 learners, not " + settings.learners());
+        }
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext context) {
+        stored =
+                getRuntimeContext()
+                        .getState(new ValueStateDescriptor<>("aggregator", AggregatorState.class));
+        var metrics = getRuntimeContext().getMetricGroup().addGroup("tideline_aggregator");
+        rounds = metrics.counter("rounds");
+        roundsTimedOut = metrics.counter("rounds_timed_out");
+        discarded = metrics.counter("updates_discarded");
+    }
+
+    @Override
+    public void processElement(ModelUpdate u, Context ctx, Collector<GlobalState> out)
+            throws Exception {
+        AggregatorState s = stateOf(ctx);
+        long now = ctx.timerService().currentProcessingTime();
+        s.examplesTrained += u.examples;
+        s.window.merge(u.metrics);
+        s.total.merge(u.metrics);
+        s.global.scaler.merge(u.scaler);
+        s.maxEventTimeMs = Math.max(s.maxEventTimeMs, u.maxEventTimeMs);
+        long behind = s.global.version - u.baseVersion;
+        if (behind > settings.maxStaleness() || behind < 0) {
+            s.updatesDiscarded++;
+            s.examplesDiscarded += u.examples;
+            discarded.inc();
+        } else {
+            if (s.roundOpenedMs < 0) {
+                s.roundOpenedMs = now;
+                ctx.timerService()
+                        .registerProcessingTimeTimer(now + settings.roundTimeout().toMillis());
+            }
+            for (int i = 0; i < u.delta.length; i++) {
+                s.roundSum[i] += u.examples * u.delta[i];
+            }
+            s.roundWeight += u.examples;
+            s.roundReporters |= 1L << u.learner;
+            if (Long.bitCount(s.roundReporters) >= settings.learners()) {
+                closeRound(s, now, out);
+            }
+        }
+        if (s.roundsSinceRelease >= settings.releaseEveryRounds()) {
+            release(s, now, ctx);
+        }
+        stored.update(s);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<GlobalState> out)
+            throws Exception {
+        AggregatorState s = stored.value();
+        if (s == null) {
+            return;
+        }
+        if (s.roundOpenedMs >= 0
+                && timestamp >= s.roundOpenedMs + settings.roundTimeout().toMillis()) {
+            roundsTimedOut.inc();
+            closeRound(s, timestamp, out);
+        }
+        if (timestamp >= s.nextReleaseCheckMs) {
+            if (s.global.version > s.releasedVersion) {
+                release(s, timestamp, ctx);
+            }
+            s.nextReleaseCheckMs = timestamp + settings.releaseEvery().toMillis();
+            ctx.timerService().registerProcessingTimeTimer(s.nextReleaseCheckMs);
+        }
+        stored.update(s);
+    }
+
+    private void closeRound(AggregatorState s, long now, Collector<GlobalState> out) {
+        if (s.roundWeight > 0) {
+            float[] p = s.global.network.params;
+            float inv = 1f / s.roundWeight;
+            for (int i = 0; i < p.length; i++) {
+                p[i] += s.roundSum[i] * inv;
+                s.roundSum[i] = 0;
+            }
+            s.global.version++;
+            s.global.examplesSeen = s.global.scaler.count;
+            s.global.createdAtMs = now;
+            s.roundsSinceRelease++;
+            rounds.inc();
+            out.collect(s.global.copy());
+        }
+        s.roundWeight = 0;
+        s.roundReporters = 0;
+        s.roundOpenedMs = -1;
+    }
+
+    private void release(AggregatorState s, long now, Context ctx) {
+        ReleaseCandidate c = new ReleaseCandidate();
+        c.globalVersion = s.global.version;
+        c.network = s.global.network.copy();
+        c.scaler = s.global.scaler.copy();
+        c.window = s.window;
+        c.total = s.total.copy();
+        c.examplesTrained = s.examplesTrained;
+        c.examplesDiscarded = s.examplesDiscarded;
+        c.updatesDiscarded = s.updatesDiscarded;
+        c.maxEventTimeMs = s.maxEventTimeMs;
+        c.createdAtMs = now;
+        ctx.output(RELEASES, c);
+        s.window = new ProgressiveMetrics();
+        s.releasedVersion = s.global.version;
+        s.lastReleaseMs = now;
+        s.roundsSinceRelease = 0;
+    }
+
+    private AggregatorState stateOf(Context ctx) throws Exception {
+        AggregatorState s = stored.value();
+        if (s != null) {
+            return s;
+        }
+        s = new AggregatorState();
+        var network = settings.initialNetwork();
+        s.global = new GlobalState(0, network, new FeatureScaler(settings.width()), 0, 0);
+        s.roundSum = new float[network.params.length];
+        s.window = new ProgressiveMetrics();
+        s.total = new ProgressiveMetrics();
+        long now = ctx.timerService().currentProcessingTime();
+        s.lastReleaseMs = now;
+        // Every releaseEvery the aggregator releases the model if its version moved since.
+        s.nextReleaseCheckMs = now + settings.releaseEvery().toMillis();
+        ctx.timerService().registerProcessingTimeTimer(s.nextReleaseCheckMs);
+        return s;
+    }
+}

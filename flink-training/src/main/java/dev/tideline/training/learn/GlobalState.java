@@ -1,0 +1,37 @@
+package dev.tideline.training.learn;
+
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.Network;
+
+/**
+ * One global model version, as the aggregator produces it and the learners adopt it: the network,
+ * the merged feature statistics, and how many examples it has seen. A Flink POJO; on the wire it is
+ * a {@code GlobalModel} on {@code training.sync.v1}.
+ */
+public final class GlobalState {
+
+    public long version;
+    public Network network;
+    public FeatureScaler scaler;
+    public long examplesSeen;
+    public long createdAtMs;
+
+    public GlobalState() {}
+
+    public GlobalState(
+            long version,
+            Network network,
+            FeatureScaler scaler,
+            long examplesSeen,
+            long createdAtMs) {
+        this.version = version;
+        this.network = network;
+        this.scaler = scaler;
+        this.examplesSeen = examplesSeen;
+        this.createdAtMs = createdAtMs;
+    }
+
+    public GlobalState copy() {
+        return new GlobalState(version, network.copy(), scaler.copy(), examplesSeen, createdAtMs);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.tideline.training.learn;
+
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.Network;
+import dev.tideline.training.model.Optimizer;
+import dev.tideline.training.model.ProgressiveMetrics;
+
+/**
+ * A learner's replica of the model and what it has not reported yet; checkpointed as operator
+ * state. A Flink POJO.
+ */
+public final class LearnerState {
+
+    /** The global version the local model descends from. */
+    public long baseVersion;
+
+    public Network network;
+
+    /** The parameters at the last update sent (or the global adopted): deltas are against them. */
+    public float[] reported;
+
+    public Optimizer optimizer;
+
+    /** Global statistics plus the examples seen since, used to standardise. */
+    public FeatureScaler scaler;
+
+    /** Statistics of the examples since the last update only. */
+    public FeatureScaler scalerDelta;
+
+    public ProgressiveMetrics metrics;
+    public float[] gradient;
+    public int inBatch;
+    public long pendingExamples;
+    public long maxEventTimeMs = Long.MIN_VALUE;
+    public long lastReportMs;
+
+    public LearnerState() {}
+
+    static LearnerState fresh(TrainingSettings settings) {
+        LearnerState s = new LearnerState();
+        s.network = settings.initialNetwork();
+        s.reported = s.network.params.clone();
+        s.optimizer =
+                new Optimizer(
+                        settings.optimizer(),
+                        settings.learningRate(),
+                        settings.l2(),
+                        s.network.params.length);
+        s.scaler = new FeatureScaler(settings.width());
+        s.scalerDelta = new FeatureScaler(settings.width());
+        s.metrics = new ProgressiveMetrics();
+        s.gradient = new float[s.network.params.length];
+        return s;
+    }
+}

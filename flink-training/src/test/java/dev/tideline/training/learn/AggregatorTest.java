@@ -1,0 +1,128 @@
+package dev.tideline.training.learn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
+
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.ProgressiveMetrics;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class AggregatorTest {
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> harness(
+            int learners) throws Exception {
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new Aggregator(LearnerTest.settings(4, learners))),
+                        u -> "fraud",
+                        Types.STRING);
+        h.setProcessingTime(0);
+        h.open();
+        return h;
+    }
+
+    @Test
+    void averagesARoundWeightedByExamplesOnceEveryLearnerReported() throws Exception {
+        try (var h = harness(2)) {
+            h.processElement(update(0, 0, 30, 1f, 0f, 0f), 0);
+            assertThat(globals(h)).isEmpty();
+            h.processElement(update(1, 0, 10, -1f, 2f, 0f), 0);
+
+            GlobalState v1 = globals(h).get(0);
+            assertThat(v1.version).isEqualTo(1);
+            assertThat(v1.network.params[0]).isCloseTo((30 * 1f - 10) / 40, offset(1e-6f));
+            assertThat(v1.network.params[1]).isCloseTo(20f / 40, offset(1e-6f));
+            assertThat(v1.scaler.count).as("statistics of every update merged").isEqualTo(40);
+        }
+    }
+
+    @Test
+    void closesARoundWithoutAStragglerAfterTheTimeout() throws Exception {
+        try (var h = harness(2)) {
+            h.processElement(update(0, 0, 5, 1f, 0f, 0f), 0);
+            h.setProcessingTime(1_999);
+            assertThat(globals(h)).isEmpty();
+            h.setProcessingTime(2_000);
+            assertThat(globals(h))
+                    .singleElement()
+                    .satisfies(
+                            g -> {
+                                assertThat(g.version).isEqualTo(1);
+                                assertThat(g.network.params[0]).isEqualTo(1f);
+                            });
+            // The straggler's update, still based on v0, joins the next round.
+            h.processElement(update(1, 0, 5, 0f, 1f, 0f), 0);
+            h.setProcessingTime(4_500);
+            assertThat(globals(h)).hasSize(2);
+            assertThat(globals(h).get(1).network.params[1]).isEqualTo(1f);
+        }
+    }
+
+    @Test
+    void discardsUpdatesStalerThanTheBoundAndCountsThem() throws Exception {
+        try (var h = harness(1)) {
+            for (int v = 0; v < 3; v++) {
+                h.processElement(update(0, v, 1, 1f, 0f, 0f), 0);
+            }
+            assertThat(globals(h)).hasSize(3);
+            h.processElement(update(0, 0, 7, 100f, 0f, 0f), 0); // 3 behind, bound 2
+            assertThat(globals(h)).hasSize(3);
+            h.processElement(update(0, 1, 1, 1f, 0f, 0f), 0); // 2 behind: accepted
+            assertThat(globals(h)).hasSize(4);
+            assertThat(globals(h).get(3).network.params[0]).isEqualTo(4f);
+
+            h.setProcessingTime(3_600_000); // the hourly release check
+            ReleaseCandidate c = releases(h).get(0);
+            assertThat(c.globalVersion).isEqualTo(4);
+            assertThat(c.updatesDiscarded).isEqualTo(1);
+            assertThat(c.examplesDiscarded).isEqualTo(7);
+            assertThat(c.examplesTrained).as("discarded examples were trained too").isEqualTo(11);
+        }
+    }
+
+    @Test
+    void releasesOnlyWhenTheModelMoved() throws Exception {
+        try (var h = harness(1)) {
+            h.setProcessingTime(3_600_000);
+            assertThat(releases(h)).isEmpty();
+            h.processElement(update(0, 0, 3, 1f, 0f, 0f), 0);
+            h.setProcessingTime(7_200_000);
+            assertThat(releases(h))
+                    .singleElement()
+                    .satisfies(
+                            c -> {
+                                assertThat(c.window.count).isEqualTo(3);
+                                assertThat(c.examplesTrained).isEqualTo(3);
+                            });
+        }
+    }
+
+    static ModelUpdate update(int learner, long base, long examples, float... delta) {
+        FeatureScaler scaler = new FeatureScaler(2);
+        ProgressiveMetrics metrics = new ProgressiveMetrics();
+        for (int i = 0; i < examples; i++) {
+            scaler.add(new float[] {i, 1});
+            metrics.add(0.5f, i % 2 == 0);
+        }
+        return new ModelUpdate(learner, base, examples, delta, scaler, metrics, 10);
+    }
+
+    private static List<GlobalState> globals(
+            KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> h) {
+        return h.extractOutputValues();
+    }
+
+    private static List<ReleaseCandidate> releases(
+            KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> h) {
+        ConcurrentLinkedQueue<StreamRecord<ReleaseCandidate>> out =
+                h.getSideOutput(Aggregator.RELEASES);
+        return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
+    }
+}

@@ -1,0 +1,151 @@
+package dev.tideline.training.learn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.training.io.Example;
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.Network;
+import dev.tideline.training.model.Optimizer;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class LearnerTest {
+
+    static TrainingSettings settings(int updateEvery, int learners) {
+        return new TrainingSettings(
+                "fraud",
+                ModelKind.LOGISTIC_REGRESSION,
+                2,
+                0,
+                1,
+                Optimizer.Kind.SGD,
+                0.5f,
+                0,
+                2,
+                updateEvery,
+                Duration.ofSeconds(5),
+                learners,
+                Duration.ofSeconds(2),
+                2,
+                1_000,
+                Duration.ofHours(1));
+    }
+
+    private static TwoInputStreamOperatorTestHarness<Example, GlobalState, ModelUpdate> harness()
+            throws Exception {
+        return new TwoInputStreamOperatorTestHarness<>(new Learner(settings(4, 1)));
+    }
+
+    @Test
+    void scoresThenTrainsAndReportsItsDeltaEveryKExamples() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            for (int i = 0; i < 3; i++) {
+                h.processElement1(example(i, i % 2 == 0), i);
+            }
+            assertThat(updates(h)).isEmpty();
+            h.processElement1(example(3, false), 3);
+
+            ModelUpdate u = updates(h).get(0);
+            assertThat(u.examples).isEqualTo(4);
+            assertThat(u.baseVersion).isZero();
+            assertThat(u.metrics.count).as("each example scored before training").isEqualTo(4);
+            assertThat(u.metrics.positiveCount()).isEqualTo(2);
+            assertThat(u.scaler.count).isEqualTo(4);
+            assertThat(u.maxEventTimeMs).isEqualTo(3);
+            assertThat(u.delta).as("it trained").isNotEqualTo(new float[3]);
+        }
+    }
+
+    @Test
+    void reportsWhatItHasBeforeAdoptingANewerGlobalAndIgnoresVersionsItHolds() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(example(0, true), 0);
+            h.processElement1(example(1, false), 1);
+            GlobalState v1 = global(1, new float[] {0.25f, -0.5f, 0.1f});
+            h.processElement2(v1, 0);
+
+            assertThat(updates(h))
+                    .singleElement()
+                    .satisfies(
+                            u -> {
+                                assertThat(u.examples).isEqualTo(2);
+                                assertThat(u.baseVersion).isZero();
+                            });
+            h.processElement2(global(1, new float[] {9, 9, 9}), 0);
+            h.processElement2(global(0, new float[] {9, 9, 9}), 0);
+            for (int i = 2; i < 6; i++) {
+                h.processElement1(example(i, false), i);
+            }
+            ModelUpdate next = updates(h).get(1);
+            assertThat(next.baseVersion).isEqualTo(1);
+            assertThat(next.examples).isEqualTo(4);
+            assertThat(updates(h)).hasSize(2);
+        }
+    }
+
+    @Test
+    void flushesAPartialUpdateAfterAQuietSpell() throws Exception {
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            h.open();
+            h.processElement1(example(0, true), 0);
+            h.setProcessingTime(4_000);
+            assertThat(updates(h)).isEmpty();
+            h.setProcessingTime(10_000);
+            assertThat(updates(h))
+                    .singleElement()
+                    .satisfies(u -> assertThat(u.examples).isEqualTo(1));
+        }
+    }
+
+    @Test
+    void pendingExamplesSurviveACheckpointAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            for (int i = 0; i < 3; i++) {
+                h.processElement1(example(i, false), i);
+            }
+            snapshot = h.snapshot(1, 1);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement1(example(3, true), 3);
+            assertThat(updates(h))
+                    .singleElement()
+                    .satisfies(
+                            u -> {
+                                assertThat(u.examples).isEqualTo(4);
+                                assertThat(u.metrics.count).isEqualTo(4);
+                            });
+        }
+    }
+
+    static Example example(int i, boolean fraud) {
+        return new Example("t" + i, new float[] {fraud ? 2f : -1f, i}, fraud, i, "fp");
+    }
+
+    static GlobalState global(long version, float[] params) {
+        FeatureScaler scaler = new FeatureScaler(2);
+        scaler.add(new float[] {0, 0});
+        scaler.add(new float[] {1, 2});
+        return new GlobalState(
+                version,
+                new Network(ModelKind.LOGISTIC_REGRESSION, new int[] {2, 1}, params),
+                scaler,
+                2,
+                0);
+    }
+
+    private static List<ModelUpdate> updates(
+            TwoInputStreamOperatorTestHarness<Example, GlobalState, ModelUpdate> h) {
+        return h.extractOutputValues();
+    }
+}

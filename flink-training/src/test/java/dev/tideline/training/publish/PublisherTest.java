@@ -1,0 +1,78 @@
+package dev.tideline.training.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.training.learn.ReleaseCandidate;
+import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.Network;
+import dev.tideline.training.model.ProgressiveMetrics;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class PublisherTest {
+
+    @Test
+    void numbersValidatedReleasesConsecutivelyAndFlagsWorseOnesAsCandidates() throws Exception {
+        try (var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new KeyedProcessOperator<>(
+                                new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02)),
+                        (ReleaseCandidate c) -> "fraud",
+                        Types.STRING)) {
+            h.open();
+            h.processElement(candidate(1, 0.90, 0.1f), 0);
+            h.processElement(candidate(2, 0.89, Float.NaN), 0); // fails validation
+            h.processElement(candidate(3, 0.89, 0.2f), 0); // within the margin
+            h.processElement(candidate(4, 0.80, 0.3f), 0); // worse by more than 0.02
+            h.processElement(candidate(5, 0.885, 0.4f), 0); // compared with 0.89, not 0.80
+
+            List<Release> out = h.extractOutputValues();
+            assertThat(out).extracting(r -> r.version).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(out).extracting(r -> r.promotable).containsExactly(true, true, false, true);
+            assertThat(out).extracting(r -> r.parentVersion).containsExactly(-1L, 1L, 2L, 3L);
+            Release first = out.get(0);
+            assertThat(first.sha256)
+                    .isEqualTo(
+                            HexFormat.of()
+                                    .formatHex(
+                                            MessageDigest.getInstance("SHA-256")
+                                                    .digest(first.onnx)));
+            assertThat(first.specFingerprint).isEqualTo("fp");
+            assertThat(first.inputWidth).isEqualTo(2);
+            assertThat(first.metrics).containsKeys("auc", "log_loss", "examples_trained");
+            assertThat(first.metrics.get("auc")).isBetween(0.899, 0.901);
+            assertThat(first.trainingWatermarkMs).isEqualTo(1_000);
+        }
+    }
+
+    /** A model whose window metrics have (about) the given AUC. */
+    private static ReleaseCandidate candidate(long version, double auc, float weight) {
+        ReleaseCandidate c = new ReleaseCandidate();
+        c.globalVersion = version;
+        c.network =
+                new Network(
+                        ModelKind.LOGISTIC_REGRESSION,
+                        new int[] {2, 1},
+                        new float[] {weight, 0, 0});
+        c.scaler = new FeatureScaler(2);
+        c.scaler.add(new float[] {0, 1});
+        c.scaler.add(new float[] {2, 3});
+        c.window = new ProgressiveMetrics();
+        // 1000 pairs: positives at 0.9, negatives below it except a share above it.
+        int above = (int) Math.round((1 - auc) * 1000);
+        c.window.add(0.9f, true);
+        for (int i = 0; i < 1000; i++) {
+            c.window.add(i < above ? 0.95f : 0.1f, false);
+        }
+        c.total = c.window.copy();
+        c.examplesTrained = 1001;
+        c.maxEventTimeMs = 1_000;
+        return c;
+    }
+}
