@@ -44,19 +44,51 @@ public final class DeadLetter {
             String reason,
             Throwable error,
             Source source) {
+        return record(
+                deadLetterTopic,
+                key,
+                value,
+                original,
+                stage,
+                reason,
+                error == null ? null : error.getClass().getName(),
+                error == null ? null : String.valueOf(error.getMessage()),
+                source);
+    }
+
+    /**
+     * Builds the dead-letter record for a rejected input whose error is known by name and message
+     * (for example one decided in a stream processor rather than thrown).
+     *
+     * @param errorClass the error's class name, or null for a rejection that is not an error
+     * @param errorMessage why, in words; may be null
+     */
+    public static ProducerRecord<byte[], byte[]> record(
+            String deadLetterTopic,
+            byte[] key,
+            byte[] value,
+            Headers original,
+            String stage,
+            String reason,
+            String errorClass,
+            String errorMessage,
+            Source source) {
         Headers headers = new RecordHeaders();
         if (original != null) {
             original.forEach(h -> headers.add(h.key(), h.value()));
         }
         put(headers, REASON, reason);
         put(headers, STAGE, stage);
-        if (error != null) {
-            put(headers, ERROR_CLASS, error.getClass().getName());
-            String message = String.valueOf(error.getMessage());
+        if (errorClass != null) {
+            put(headers, ERROR_CLASS, errorClass);
+        }
+        if (errorMessage != null) {
             put(
                     headers,
                     ERROR_MESSAGE,
-                    message.length() > MAX_MESSAGE ? message.substring(0, MAX_MESSAGE) : message);
+                    errorMessage.length() > MAX_MESSAGE
+                            ? errorMessage.substring(0, MAX_MESSAGE)
+                            : errorMessage);
         }
         put(headers, SOURCE_TOPIC, source.topic());
         put(headers, SOURCE_PARTITION, Integer.toString(source.partition()));
