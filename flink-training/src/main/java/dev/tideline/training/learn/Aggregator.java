@@ -15,10 +15,10 @@ import org.apache.flink.util.OutputTag;
  * and averages each round's deltas, weighted by example count, into the next global version, which
  * it emits for {@code training.sync.v1}. A round closes when every learner has reported or when
  * {@code roundTimeout} has passed since its first update (stragglers join the next round). An
- * update based on a version more than {@code maxStaleness} behind (or ahead of) the current one is
- * discarded and counted; its examples still count as trained. Every {@code releaseEveryRounds}
- * rounds, or every {@code releaseEvery} when the version moved, the current model goes to the
- * {@link #RELEASES} side output for export and publication.
+ * update based on a version more than {@code maxStaleness} behind the current one is discarded and
+ * counted; its examples still count as trained. Every {@code releaseEveryRounds} rounds, or every
+ * {@code releaseEvery} when the version moved, the current model goes to the {@link #RELEASES} side
+ * output for export and publication.
  */
 public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, GlobalState> {
 
@@ -58,8 +58,10 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         s.total.merge(u.metrics);
         s.global.scaler.merge(u.scaler);
         s.maxEventTimeMs = Math.max(s.maxEventTimeMs, u.maxEventTimeMs);
+        // A base ahead of the aggregator is a version sent before a restore (the sync topic is
+        // at-least-once): the learner's change is still fresh.
         long behind = s.global.version - u.baseVersion;
-        if (behind > settings.maxStaleness() || behind < 0) {
+        if (behind > settings.maxStaleness()) {
             s.updatesDiscarded++;
             s.examplesDiscarded += u.examples;
             discarded.inc();
@@ -109,7 +111,13 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
     private void closeRound(AggregatorState s, long now, Collector<GlobalState> out) {
         if (s.roundWeight > 0) {
             float[] p = s.global.network.params;
-            float inv = 1f / s.roundWeight;
+            // The example-weighted mean of the round's deltas, times the server learning rate
+            // (1 by default; 0 means the number of learners in the round).
+            double rate =
+                    settings.serverLearningRate() > 0
+                            ? settings.serverLearningRate()
+                            : Long.bitCount(s.roundReporters);
+            float inv = (float) (rate / s.roundWeight);
             for (int i = 0; i < p.length; i++) {
                 p[i] += s.roundSum[i] * inv;
                 s.roundSum[i] = 0;

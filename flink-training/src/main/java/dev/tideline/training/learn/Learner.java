@@ -39,6 +39,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     private transient float[] mean;
     private transient float[] inverseStd;
     private transient long scaledAt;
+    private transient long lastExampleMs;
     private transient Counter trained;
     private transient Counter updatesSent;
     private transient Counter globalsAdopted;
@@ -85,13 +86,13 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
             state = mine;
         }
         inherited = List.of();
-        state.lastReportMs = getProcessingTimeService().getCurrentProcessingTime();
         scheduleFlush();
     }
 
     @Override
     public void processElement1(StreamRecord<Example> element) {
         Example e = element.getValue();
+        lastExampleMs = getProcessingTimeService().getCurrentProcessingTime();
         if (e.values.length != settings.width()) {
             throw new IllegalStateException(
                     "example "
@@ -121,7 +122,11 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
             s.optimizer.step(s.network.params, s.gradient, s.inBatch);
             s.inBatch = 0;
         }
-        if (s.pendingExamples >= settings.updateEvery()) {
+        // Bounded staleness from the learner's side too: once it has sent maxStaleness + 1
+        // updates on one global version it keeps training and holds the next update (which
+        // grows) until a newer version arrives, rather than send one the aggregator would discard.
+        if (s.pendingExamples >= settings.updateEvery()
+                && s.sentOnBase <= settings.maxStaleness()) {
             report();
         }
     }
@@ -132,12 +137,22 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         if (g.version <= state.baseVersion) {
             return; // already held: versions are idempotent
         }
-        report(); // what was trained on the old version is not lost
+        // Rebase: what was trained since the last report is carried onto the new version and
+        // reported with it later, so nothing trained is dropped or sent stale.
         LearnerState s = state;
+        float[] params = g.network.params.clone();
+        for (int i = 0; i < params.length; i++) {
+            params[i] += s.network.params[i] - s.reported[i];
+        }
+        // Each version since the old base reflects about one of this learner's updates (one per
+        // round): those still outstanding count against the staleness bound.
+        s.sentOnBase = (int) Math.max(0, s.sentOnBase - (g.version - s.baseVersion));
         s.baseVersion = g.version;
+        s.reported = g.network.params.clone();
         s.network = g.network.copy();
-        s.reported = s.network.params.clone();
+        s.network.params = params;
         s.scaler = g.scaler.copy();
+        s.scaler.merge(s.scalerDelta);
         mean = null;
         globalsAdopted.inc();
     }
@@ -167,11 +182,11 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
                                 s.metrics,
                                 s.maxEventTimeMs)));
         updatesSent.inc();
+        s.sentOnBase++;
         s.reported = s.network.params.clone();
         s.scalerDelta = new FeatureScaler(settings.width());
         s.metrics = new ProgressiveMetrics();
         s.pendingExamples = 0;
-        s.lastReportMs = getProcessingTimeService().getCurrentProcessingTime();
     }
 
     private void scheduleFlush() {
@@ -180,7 +195,9 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
                 .registerTimer(
                         getProcessingTimeService().getCurrentProcessingTime() + every,
                         now -> {
-                            if (now - state.lastReportMs >= every) {
+                            // Quiet: no example for a while. A learner holding its update for a
+                            // newer global model while examples flow keeps holding it.
+                            if (now - lastExampleMs >= every) {
                                 report();
                             }
                             scheduleFlush();

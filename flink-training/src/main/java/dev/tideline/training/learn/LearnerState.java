@@ -14,6 +14,9 @@ public final class LearnerState {
     /** The global version the local model descends from. */
     public long baseVersion;
 
+    /** Updates sent that the global version held does not reflect yet (about). */
+    public int sentOnBase;
+
     public Network network;
 
     /** The parameters at the last update sent (or the global adopted): deltas are against them. */
@@ -32,7 +35,6 @@ public final class LearnerState {
     public int inBatch;
     public long pendingExamples;
     public long maxEventTimeMs = Long.MIN_VALUE;
-    public long lastReportMs;
 
     public LearnerState() {}
 

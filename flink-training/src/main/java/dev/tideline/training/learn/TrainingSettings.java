@@ -10,7 +10,9 @@ import java.time.Duration;
  * How the learners and the aggregator train: the model, its optimiser, how often learners report
  * (every {@code updateEvery} examples, or after {@code flushAfter} without one), when a round
  * closes ({@code learners} reports or {@code roundTimeout}), which updates are too stale, and when
- * a model is released ({@code releaseEveryRounds} rounds or {@code releaseEvery}).
+ * a model is released ({@code releaseEveryRounds} rounds or {@code releaseEvery}), and the server
+ * learning rate that scales each round's weighted mean delta (0 or less: the round's learner
+ * count).
  */
 public record TrainingSettings(
         String modelName,
@@ -28,7 +30,8 @@ public record TrainingSettings(
         Duration roundTimeout,
         int maxStaleness,
         int releaseEveryRounds,
-        Duration releaseEvery)
+        Duration releaseEvery,
+        double serverLearningRate)
         implements Serializable {
 
     /** The network every learner and the aggregator start from: identical everywhere. */

@@ -79,7 +79,9 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         if (last == null) {
             last = new Published();
         }
-        double auc = c.window.auc();
+        // Judged on the examples since the last release; when those cannot give an AUC (one class
+        // only), on everything so far.
+        double auc = Double.isNaN(c.window.auc()) ? c.total.auc() : c.window.auc();
         boolean promotable =
                 Double.isNaN(last.promotedAuc)
                         ? !Double.isNaN(auc)

@@ -32,7 +32,8 @@ class LearnerTest {
                 Duration.ofSeconds(2),
                 2,
                 1_000,
-                Duration.ofHours(1));
+                Duration.ofHours(1),
+                1.0);
     }
 
     private static TwoInputStreamOperatorTestHarness<Example, GlobalState, ModelUpdate> harness()
@@ -62,30 +63,40 @@ class LearnerTest {
     }
 
     @Test
-    void reportsWhatItHasBeforeAdoptingANewerGlobalAndIgnoresVersionsItHolds() throws Exception {
+    void carriesUnreportedProgressOntoANewerGlobalAndIgnoresVersionsItHolds() throws Exception {
         try (var h = harness()) {
             h.open();
             h.processElement1(example(0, true), 0);
             h.processElement1(example(1, false), 1);
-            GlobalState v1 = global(1, new float[] {0.25f, -0.5f, 0.1f});
-            h.processElement2(v1, 0);
+            h.processElement2(global(1, new float[] {0.25f, -0.5f, 0.1f}), 0);
+            assertThat(updates(h)).as("nothing is sent stale on adoption").isEmpty();
 
-            assertThat(updates(h))
-                    .singleElement()
-                    .satisfies(
-                            u -> {
-                                assertThat(u.examples).isEqualTo(2);
-                                assertThat(u.baseVersion).isZero();
-                            });
             h.processElement2(global(1, new float[] {9, 9, 9}), 0);
             h.processElement2(global(0, new float[] {9, 9, 9}), 0);
-            for (int i = 2; i < 6; i++) {
-                h.processElement1(example(i, false), i);
+            h.processElement1(example(2, false), 2);
+            h.processElement1(example(3, true), 3);
+
+            ModelUpdate u = updates(h).get(0);
+            assertThat(u.baseVersion).isEqualTo(1);
+            assertThat(u.examples).as("two carried over, two since").isEqualTo(4);
+            assertThat(u.metrics.count).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void holdsItsUpdateOnceItIsMaxStalenessAheadOfItsVersion() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            // Bound 2: three updates on version 0, then it trains on and holds the rest.
+            for (int i = 0; i < 20; i++) {
+                h.processElement1(example(i, i % 3 == 0), i);
             }
-            ModelUpdate next = updates(h).get(1);
-            assertThat(next.baseVersion).isEqualTo(1);
-            assertThat(next.examples).isEqualTo(4);
-            assertThat(updates(h)).hasSize(2);
+            assertThat(updates(h)).hasSize(3).allSatisfy(u -> assertThat(u.examples).isEqualTo(4));
+            h.processElement2(global(1, new float[] {0, 0, 0}), 0);
+            h.processElement1(example(20, false), 20);
+            assertThat(updates(h)).hasSize(4);
+            assertThat(updates(h).get(3).examples).as("the held examples go with it").isEqualTo(9);
+            assertThat(updates(h).get(3).baseVersion).isEqualTo(1);
         }
     }
 

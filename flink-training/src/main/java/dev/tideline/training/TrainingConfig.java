@@ -1,0 +1,342 @@
+package dev.tideline.training;
+
+import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.schemas.config.AppConfig;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.training.learn.TrainingSettings;
+import dev.tideline.training.model.Optimizer;
+import dev.tideline.training.publish.SpecIdentity;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/** The training job's settings, loaded in layers; unknown keys refuse start-up by name. */
+public final class TrainingConfig extends AppConfig {
+
+    private static final String P = "tideline.training.";
+    public static final String MODEL = P + "model";
+    public static final String KIND = P + "kind";
+    public static final String HIDDEN = P + "hidden";
+    public static final String SEED = P + "seed";
+    public static final String OPTIMIZER = P + "optimizer";
+    public static final String LEARNING_RATE = P + "learning-rate";
+    public static final String L2 = P + "l2";
+    public static final String BATCH_SIZE = P + "batch-size";
+    public static final String UPDATE_EVERY = P + "update-every";
+    public static final String FLUSH_AFTER_MS = P + "flush-after-ms";
+    public static final String PARALLELISM = P + "parallelism";
+    public static final String ROUND_TIMEOUT_MS = P + "round-timeout-ms";
+    public static final String MAX_STALENESS = P + "max-staleness";
+    public static final String RELEASE_EVERY_ROUNDS = P + "release-every-rounds";
+    public static final String RELEASE_EVERY_MS = P + "release-every-ms";
+    public static final String AUC_MARGIN = P + "auc-margin";
+    public static final String SERVER_LEARNING_RATE = P + "server-learning-rate";
+    public static final String MATURITY_MS = P + "maturity-ms";
+    public static final String RETENTION_MS = P + "retention-ms";
+    public static final String OUT_OF_ORDERNESS_MS = P + "out-of-orderness-ms";
+    public static final String IDLENESS_MS = P + "idleness-ms";
+    public static final String SPEC_ID = P + "spec-id";
+    public static final String SPEC_VERSION = P + "spec-version";
+    public static final String SPEC_FINGERPRINT = P + "spec-fingerprint";
+    public static final String INPUT_WIDTH = P + "input-width";
+    public static final String GROUP_ID = P + "group-id";
+    public static final String CHECKPOINT_INTERVAL_MS = P + "checkpoint-interval-ms";
+    public static final String CHECKPOINT_DIR = P + "checkpoint-dir";
+    public static final String STATE_BACKEND = P + "state-backend";
+    public static final String TRANSACTION_TIMEOUT_MS = P + "transaction-timeout-ms";
+    public static final String RESTART_ATTEMPTS = P + "restart-attempts";
+    public static final String RESTART_DELAY_MS = P + "restart-delay-ms";
+    public static final String FAIL_AFTER_EXAMPLES = P + "fail-after-examples";
+
+    public static final ConfigDef DEFINITION =
+            ClientSettings.definition()
+                    .define(
+                            MODEL,
+                            Type.STRING,
+                            "fraud",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Name of the model trained: the key of its versions and releases.")
+                    .define(
+                            KIND,
+                            Type.STRING,
+                            "logistic",
+                            ConfigDef.ValidString.in("logistic", "mlp"),
+                            Importance.HIGH,
+                            "logistic (regression) or mlp (one hidden ReLU layer).")
+                    .define(
+                            HIDDEN,
+                            Type.INT,
+                            32,
+                            ConfigDef.Range.between(1, 4096),
+                            Importance.MEDIUM,
+                            "Hidden units of the mlp.")
+                    .define(
+                            SEED,
+                            Type.LONG,
+                            1L,
+                            Importance.LOW,
+                            "Seed of the mlp's initial weights (every learner starts alike).")
+                    .define(
+                            OPTIMIZER,
+                            Type.STRING,
+                            "adam",
+                            ConfigDef.ValidString.in("adam", "sgd"),
+                            Importance.MEDIUM,
+                            "adam or sgd (mini-batch).")
+                    .define(
+                            LEARNING_RATE,
+                            Type.DOUBLE,
+                            0.01,
+                            ConfigDef.Range.between(1e-9, 10),
+                            Importance.MEDIUM,
+                            "Learning rate.")
+                    .define(
+                            L2,
+                            Type.DOUBLE,
+                            0.0,
+                            ConfigDef.Range.between(0, 1),
+                            Importance.LOW,
+                            "L2 weight decay.")
+                    .define(
+                            BATCH_SIZE,
+                            Type.INT,
+                            32,
+                            ConfigDef.Range.between(1, 65536),
+                            Importance.MEDIUM,
+                            "Examples per optimiser step.")
+                    .define(
+                            UPDATE_EVERY,
+                            Type.INT,
+                            512,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.MEDIUM,
+                            "K: examples a learner trains on between updates to the aggregator.")
+                    .define(
+                            FLUSH_AFTER_MS,
+                            Type.LONG,
+                            2_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "A learner with examples not yet reported sends them after this long.")
+                    .define(
+                            PARALLELISM,
+                            Type.INT,
+                            2,
+                            ConfigDef.Range.between(1, 64),
+                            Importance.HIGH,
+                            "P: learners (and the parallelism of the sources and the join).")
+                    .define(
+                            ROUND_TIMEOUT_MS,
+                            Type.LONG,
+                            2_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.MEDIUM,
+                            "A round closes without the learners that have not reported by then.")
+                    .define(
+                            MAX_STALENESS,
+                            Type.INT,
+                            2,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.MEDIUM,
+                            "Updates based on a global version further behind are discarded.")
+                    .define(
+                            RELEASE_EVERY_ROUNDS,
+                            Type.INT,
+                            20,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.MEDIUM,
+                            "N: a model is released every N rounds...")
+                    .define(
+                            RELEASE_EVERY_MS,
+                            Type.LONG,
+                            10_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.MEDIUM,
+                            "T: ...or every T milliseconds when it changed.")
+                    .define(
+                            SERVER_LEARNING_RATE,
+                            Type.DOUBLE,
+                            1.0,
+                            ConfigDef.Range.between(0, 1000),
+                            Importance.LOW,
+                            "Scales each round's example-weighted mean delta: 1 (the default) is"
+                                    + " the plain mean; 0 uses the number of learners in the round,"
+                                    + " which speeds learning when local steps are few.")
+                    .define(
+                            AUC_MARGIN,
+                            Type.DOUBLE,
+                            0.02,
+                            ConfigDef.Range.between(0, 1),
+                            Importance.MEDIUM,
+                            "A release whose AUC is worse than the last promotable one's by more is"
+                                    + " published not for promotion.")
+                    .define(
+                            MATURITY_MS,
+                            Type.LONG,
+                            Duration.ofDays(30).toMillis(),
+                            ConfigDef.Range.atLeast(1),
+                            Importance.HIGH,
+                            "How long after a transaction its fraud label may arrive.")
+                    .define(
+                            RETENTION_MS,
+                            Type.LONG,
+                            -1L,
+                            Importance.LOW,
+                            "How long a settled transaction is remembered to classify later labels;"
+                                    + " -1 means the maturity period.")
+                    .define(
+                            OUT_OF_ORDERNESS_MS,
+                            Type.LONG,
+                            5_000L,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.MEDIUM,
+                            "Bounded out-of-orderness of the event-time watermarks.")
+                    .define(
+                            IDLENESS_MS,
+                            Type.LONG,
+                            30_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "A source partition without records for this long stops holding the"
+                                    + " watermark back.")
+                    .define(
+                            SPEC_ID,
+                            Type.STRING,
+                            "payments",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Feature spec id trained on.")
+                    .define(
+                            SPEC_VERSION,
+                            Type.INT,
+                            1,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.HIGH,
+                            "Feature spec version trained on.")
+                    .define(
+                            SPEC_FINGERPRINT,
+                            Type.STRING,
+                            ConfigDef.NO_DEFAULT_VALUE,
+                            new ConfigDef.NonEmptyString(),
+                            Importance.HIGH,
+                            "Fingerprint of the spec; vectors of another are dead-lettered.")
+                    .define(
+                            INPUT_WIDTH,
+                            Type.INT,
+                            ConfigDef.NO_DEFAULT_VALUE,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.HIGH,
+                            "Values per vector in that spec.")
+                    .define(
+                            GROUP_ID,
+                            Type.STRING,
+                            "tideline-training",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.MEDIUM,
+                            "Prefix of the job's consumer groups and transactional ids.")
+                    .define(
+                            CHECKPOINT_INTERVAL_MS,
+                            Type.LONG,
+                            10_000L,
+                            ConfigDef.Range.atLeast(100),
+                            Importance.HIGH,
+                            "Exactly-once checkpoint interval; releases become visible on"
+                                    + " checkpoints.")
+                    .define(
+                            CHECKPOINT_DIR,
+                            Type.STRING,
+                            "",
+                            Importance.MEDIUM,
+                            "Where checkpoints go (a URI such as file:///var/lib/tideline or"
+                                    + " s3://...); empty keeps them in the JobManager (local runs"
+                                    + " only).")
+                    .define(
+                            STATE_BACKEND,
+                            Type.STRING,
+                            "rocksdb",
+                            ConfigDef.ValidString.in("rocksdb", "hashmap"),
+                            Importance.MEDIUM,
+                            "rocksdb or hashmap (heap).")
+                    .define(
+                            TRANSACTION_TIMEOUT_MS,
+                            Type.LONG,
+                            600_000L,
+                            ConfigDef.Range.between(1_000, 900_000),
+                            Importance.MEDIUM,
+                            "Kafka transaction timeout of the exactly-once sinks; at most the"
+                                + " brokers' transaction.max.timeout.ms (15 minutes by default).")
+                    .define(
+                            RESTART_ATTEMPTS,
+                            Type.INT,
+                            10,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.LOW,
+                            "Restarts from the last checkpoint before the job fails.")
+                    .define(
+                            RESTART_DELAY_MS,
+                            Type.LONG,
+                            2_000L,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.LOW,
+                            "Pause before a restart.")
+                    .define(
+                            FAIL_AFTER_EXAMPLES,
+                            Type.LONG,
+                            -1L,
+                            Importance.LOW,
+                            "Fault injection for tests: the first subtask of the example stream"
+                                + " fails once, on its first attempt, after this many examples; -1"
+                                + " never.");
+
+    public TrainingConfig(Map<String, String> values) {
+        super(DEFINITION, values);
+    }
+
+    public static TrainingConfig load(
+            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
+        return new TrainingConfig(
+                ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
+    }
+
+    public TrainingSettings training() {
+        return new TrainingSettings(
+                getString(MODEL),
+                getString(KIND).equals("mlp") ? ModelKind.MLP : ModelKind.LOGISTIC_REGRESSION,
+                getInt(INPUT_WIDTH),
+                getInt(HIDDEN),
+                getLong(SEED),
+                Optimizer.Kind.valueOf(getString(OPTIMIZER).toUpperCase(Locale.ROOT)),
+                getDouble(LEARNING_RATE).floatValue(),
+                getDouble(L2).floatValue(),
+                getInt(BATCH_SIZE),
+                getInt(UPDATE_EVERY),
+                Duration.ofMillis(getLong(FLUSH_AFTER_MS)),
+                getInt(PARALLELISM),
+                Duration.ofMillis(getLong(ROUND_TIMEOUT_MS)),
+                getInt(MAX_STALENESS),
+                getInt(RELEASE_EVERY_ROUNDS),
+                Duration.ofMillis(getLong(RELEASE_EVERY_MS)),
+                getDouble(SERVER_LEARNING_RATE));
+    }
+
+    public SpecIdentity spec() {
+        return new SpecIdentity(
+                getString(SPEC_ID), getInt(SPEC_VERSION), getString(SPEC_FINGERPRINT));
+    }
+
+    public Duration maturity() {
+        return Duration.ofMillis(getLong(MATURITY_MS));
+    }
+
+    public Duration retention() {
+        long r = getLong(RETENTION_MS);
+        return r < 0 ? maturity() : Duration.ofMillis(r);
+    }
+}

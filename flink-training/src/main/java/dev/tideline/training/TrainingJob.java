@@ -1,0 +1,374 @@
+package dev.tideline.training;
+
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.training.io.Contracts;
+import dev.tideline.training.io.Example;
+import dev.tideline.training.io.Incoming;
+import dev.tideline.training.io.LabelDeserializer;
+import dev.tideline.training.io.LabelEvent;
+import dev.tideline.training.io.Rejected;
+import dev.tideline.training.io.RejectedWriter;
+import dev.tideline.training.io.ReleaseWriter;
+import dev.tideline.training.io.ServedVector;
+import dev.tideline.training.io.SyncSerdes;
+import dev.tideline.training.io.VectorDeserializer;
+import dev.tideline.training.join.LabelJoin;
+import dev.tideline.training.learn.Aggregator;
+import dev.tideline.training.learn.GlobalState;
+import dev.tideline.training.learn.Learner;
+import dev.tideline.training.learn.ModelUpdate;
+import dev.tideline.training.learn.ReleaseCandidate;
+import dev.tideline.training.learn.TrainingSettings;
+import dev.tideline.training.publish.Publisher;
+import dev.tideline.training.publish.Release;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The training job, as a builder over a {@link StreamExecutionEnvironment}: the same graph runs in
+ * a MiniCluster (the embedded demo, the tests) and on a Flink cluster ({@code flink run}).
+ *
+ * <pre>
+ * features.v1 ─► decode ─┐                                   ┌─► dead letters (.dlq)
+ * cdc.labels  ─► decode ─┴─► LabelJoin (keyed by txn id) ─► examples ─► P Learners ─► Aggregator ─┬─► training.sync.v1
+ *                                                                 ▲ (broadcast)                  └─► Publisher ─► models.v1
+ * training.sync.v1 ───────────────────────────────────────────────┘
+ * </pre>
+ *
+ * Every stateful operator has a stable uid. Releases and dead letters are written in Kafka
+ * transactions committed on checkpoints, and the input sources read {@code read_committed}. Global
+ * versions go to the learners at once (at-least-once; learners ignore versions they hold): after a
+ * restore, learners may hold a version the restored aggregator re-numbers, which costs at most a
+ * round's consistency, never an example.
+ */
+public final class TrainingJob {
+
+    static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-records") {};
+
+    private TrainingJob() {}
+
+    /** Configures checkpointing, state and restarts from the settings. */
+    public static Configuration flinkConfiguration(TrainingConfig config) {
+        Configuration flink = new Configuration();
+        flink.set(
+                StateBackendOptions.STATE_BACKEND, config.getString(TrainingConfig.STATE_BACKEND));
+        flink.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        String dir = config.getString(TrainingConfig.CHECKPOINT_DIR);
+        if (!dir.isBlank()) {
+            flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+        }
+        int attempts = config.getInt(TrainingConfig.RESTART_ATTEMPTS);
+        if (attempts == 0) {
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        } else {
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
+            flink.set(
+                    RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+                    Duration.ofMillis(config.getLong(TrainingConfig.RESTART_DELAY_MS)));
+        }
+        return flink;
+    }
+
+    /** Adds the job to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, TrainingConfig config) {
+        Contracts contracts = new Contracts(config.values());
+        TopicCatalog catalog = contracts.catalog();
+        TrainingSettings settings = config.training();
+        String group = config.getString(TrainingConfig.GROUP_ID);
+        int parallelism = settings.learners();
+        env.setParallelism(parallelism);
+        env.enableCheckpointing(
+                config.getLong(TrainingConfig.CHECKPOINT_INTERVAL_MS),
+                CheckpointingMode.EXACTLY_ONCE);
+        env.configure(flinkConfiguration(config));
+
+        Duration outOfOrder = Duration.ofMillis(config.getLong(TrainingConfig.OUT_OF_ORDERNESS_MS));
+        Duration idle = Duration.ofMillis(config.getLong(TrainingConfig.IDLENESS_MS));
+        WatermarkStrategy<Incoming> byEventTime =
+                WatermarkStrategy.<Incoming>forBoundedOutOfOrderness(outOfOrder)
+                        .withTimestampAssigner(
+                                (i, kafkaTimestamp) ->
+                                        i.vector != null
+                                                ? i.vector.eventTimeMs
+                                                : i.label != null
+                                                        ? i.label.reportedAtMs
+                                                        // Rejected records carry no event
+                                                        // time: they never move the clock.
+                                                        : Long.MIN_VALUE)
+                        .withIdleness(idle);
+
+        SingleOutputStreamOperator<ServedVector> vectors =
+                env.fromSource(
+                                source(
+                                        contracts,
+                                        catalog.features().name(),
+                                        group + "-features",
+                                        new VectorDeserializer(
+                                                contracts,
+                                                config.spec().fingerprint(),
+                                                settings.width()),
+                                        OffsetsInitializer.committedOffsets(
+                                                OffsetResetStrategy.EARLIEST),
+                                        "read_committed"),
+                                byEventTime,
+                                "features.v1")
+                        .uid("source-features")
+                        .process(new VectorsOnly())
+                        .uid("decode-features")
+                        .name("vectors");
+        SingleOutputStreamOperator<LabelEvent> labels =
+                env.fromSource(
+                                source(
+                                        contracts,
+                                        catalog.labels().name(),
+                                        group + "-labels",
+                                        new LabelDeserializer(contracts),
+                                        OffsetsInitializer.committedOffsets(
+                                                OffsetResetStrategy.EARLIEST),
+                                        "read_committed"),
+                                byEventTime,
+                                "cdc.labels")
+                        .uid("source-labels")
+                        .process(new LabelsOnly())
+                        .uid("decode-labels")
+                        .name("labels");
+
+        SingleOutputStreamOperator<Example> examples =
+                vectors.keyBy(v -> v.txnId, Types.STRING)
+                        .connect(labels.keyBy(l -> l.txnId, Types.STRING))
+                        .process(new LabelJoin(config.maturity(), config.retention()))
+                        .uid("label-join")
+                        .name("label join at maturity");
+
+        vectors.getSideOutput(REJECTED)
+                .union(labels.getSideOutput(REJECTED), examples.getSideOutput(LabelJoin.REJECTED))
+                .sinkTo(
+                        sink(
+                                config,
+                                contracts,
+                                group + "-dlq",
+                                new RejectedWriter(contracts),
+                                DeliveryGuarantee.EXACTLY_ONCE))
+                .uid("sink-dead-letters")
+                .name("dead letters");
+
+        DataStream<Example> toLearn = examples;
+        long failAfter = config.getLong(TrainingConfig.FAIL_AFTER_EXAMPLES);
+        if (failAfter >= 0) {
+            toLearn =
+                    examples.map(new FailOnce(failAfter))
+                            .uid("fault-injection")
+                            .name("fault injection");
+        }
+
+        DataStream<GlobalState> globals =
+                env.fromSource(
+                                source(
+                                        contracts,
+                                        catalog.trainingSync().name(),
+                                        group + "-sync",
+                                        new SyncSerdes.Reader(contracts, settings.modelName()),
+                                        // A fresh job starts from its own version 0, not from an
+                                        // earlier deployment's versions; a restored one resumes
+                                        // at its checkpointed offsets.
+                                        OffsetsInitializer.latest(),
+                                        "read_uncommitted"),
+                                WatermarkStrategy.noWatermarks(),
+                                "training.sync.v1")
+                        .uid("source-sync")
+                        .setParallelism(1)
+                        // The feedback loop flushes every record: a round trip is not held up
+                        // by network buffers filling.
+                        .setBufferTimeout(0);
+
+        SingleOutputStreamOperator<ModelUpdate> updates =
+                toLearn.rebalance()
+                        .connect(globals.broadcast())
+                        .transform(
+                                "learners",
+                                TypeInformation.of(ModelUpdate.class),
+                                new Learner(settings))
+                        .uid("learners")
+                        .setBufferTimeout(0);
+
+        String model = settings.modelName();
+        SingleOutputStreamOperator<GlobalState> aggregated =
+                updates.keyBy(u -> model, Types.STRING)
+                        .process(new Aggregator(settings))
+                        .uid("aggregator")
+                        .name("aggregator")
+                        .setParallelism(1)
+                        .setMaxParallelism(1)
+                        .setBufferTimeout(0);
+        aggregated
+                .sinkTo(
+                        sink(
+                                config,
+                                contracts,
+                                group + "-sync",
+                                new SyncSerdes.Writer(contracts, model, config.spec()),
+                                // Learners need new versions at once, not a checkpoint later;
+                                // versions are idempotent, so at-least-once is enough here.
+                                DeliveryGuarantee.AT_LEAST_ONCE))
+                .uid("sink-sync")
+                .name("training.sync.v1")
+                .setParallelism(1);
+
+        aggregated
+                .getSideOutput(Aggregator.RELEASES)
+                .keyBy((ReleaseCandidate c) -> model, Types.STRING)
+                .process(
+                        new Publisher(config.spec(), config.getDouble(TrainingConfig.AUC_MARGIN)),
+                        TypeInformation.of(Release.class))
+                .uid("publisher")
+                .name("export, validate, release")
+                .setParallelism(1)
+                .setMaxParallelism(1)
+                .sinkTo(
+                        sink(
+                                config,
+                                contracts,
+                                group + "-models",
+                                new ReleaseWriter(contracts),
+                                DeliveryGuarantee.EXACTLY_ONCE))
+                .uid("sink-models")
+                .name("models.v1")
+                .setParallelism(1);
+    }
+
+    private static <T> KafkaSource<T> source(
+            Contracts contracts,
+            String topic,
+            String groupId,
+            KafkaRecordDeserializationSchema<T> deserializer,
+            OffsetsInitializer start,
+            String isolation) {
+        Properties props = new Properties();
+        contracts.kafkaClient().forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
+        return KafkaSource.<T>builder()
+                .setProperties(props)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(start)
+                .setDeserializer(deserializer)
+                .setProperty("isolation.level", isolation)
+                // The sync topic is a feedback loop: a fetch should not wait for more bytes.
+                .setProperty(
+                        "fetch.max.wait.ms", isolation.equals("read_uncommitted") ? "5" : "500")
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                .build();
+    }
+
+    private static <T> KafkaSink<T> sink(
+            TrainingConfig config,
+            Contracts contracts,
+            String transactionalIdPrefix,
+            KafkaRecordSerializationSchema<T> serializer,
+            DeliveryGuarantee guarantee) {
+        Properties props = new Properties();
+        contracts.kafkaClient().forEach((k, v) -> props.setProperty(k, String.valueOf(v)));
+        props.setProperty(
+                "transaction.timeout.ms",
+                String.valueOf(config.getLong(TrainingConfig.TRANSACTION_TIMEOUT_MS)));
+        if (guarantee == DeliveryGuarantee.AT_LEAST_ONCE) {
+            props.setProperty("linger.ms", "0");
+        }
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(props.getProperty("bootstrap.servers"))
+                .setKafkaProducerConfig(props)
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(guarantee)
+                .setTransactionalIdPrefix(transactionalIdPrefix)
+                .build();
+    }
+
+    /** Vectors on, rejected records to the side. */
+    static final class VectorsOnly extends ProcessFunction<Incoming, ServedVector> {
+        @Override
+        public void processElement(Incoming in, Context ctx, Collector<ServedVector> out) {
+            if (in.vector != null) {
+                out.collect(in.vector);
+            } else if (in.rejected != null) {
+                ctx.output(REJECTED, in.rejected);
+            }
+        }
+    }
+
+    /** Labels on, rejected records to the side. */
+    static final class LabelsOnly extends ProcessFunction<Incoming, LabelEvent> {
+        @Override
+        public void processElement(Incoming in, Context ctx, Collector<LabelEvent> out) {
+            if (in.label != null) {
+                out.collect(in.label);
+            } else if (in.rejected != null) {
+                ctx.output(REJECTED, in.rejected);
+            }
+        }
+    }
+
+    /**
+     * Fault injection for the recovery tests: the first subtask of the example stream fails once,
+     * on its first attempt, after {@code after} examples.
+     */
+    static final class FailOnce extends RichMapFunction<Example, Example> {
+        private final long after;
+        private transient long seen;
+        private transient boolean armed;
+
+        FailOnce(long after) {
+            this.after = after;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            var task = getRuntimeContext().getTaskInfo();
+            armed = task.getAttemptNumber() == 0 && task.getIndexOfThisSubtask() == 0;
+        }
+
+        @Override
+        public Example map(Example e) {
+            if (armed && ++seen > after) {
+                armed = false;
+                INJECTED.incrementAndGet();
+                throw new IllegalStateException("injected failure after " + after + " examples");
+            }
+            return e;
+        }
+
+        private static final java.util.concurrent.atomic.AtomicInteger INJECTED =
+                new java.util.concurrent.atomic.AtomicInteger();
+
+        /** Failures injected in this JVM (the MiniCluster's tests read it). */
+        static int injected() {
+            return INJECTED.get();
+        }
+
+        static void reset() {
+            INJECTED.set(0);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package dev.tideline.training.io;
+
+import dev.tideline.schemas.Topic;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.training.publish.Release;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Writes releases to the compacted {@code models.v1} as {@code ModelRelease}, keyed by model name.
+ */
+public final class ReleaseWriter implements KafkaRecordSerializationSchema<Release> {
+
+    private final Contracts contracts;
+    private transient Topic<String, ModelRelease> topic;
+
+    public ReleaseWriter(Contracts contracts) {
+        this.contracts = contracts;
+    }
+
+    @Override
+    public void open(
+            SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {
+        topic = contracts.catalog().models();
+    }
+
+    public static ModelRelease toAvro(Release r) {
+        return ModelRelease.newBuilder()
+                .setModelName(r.modelName)
+                .setVersion(r.version)
+                .setCreatedAt(Instant.ofEpochMilli(r.createdAtMs))
+                .setSpecId(r.specId)
+                .setSpecVersion(r.specVersion)
+                .setSpecFingerprint(r.specFingerprint)
+                .setInputWidth(r.inputWidth)
+                .setOnnx(ByteBuffer.wrap(r.onnx))
+                .setArtifactUri(null)
+                .setSha256(r.sha256)
+                .setMetrics(new java.util.HashMap<>(r.metrics))
+                .setParentVersion(r.parentVersion < 0 ? null : r.parentVersion)
+                .setTrainingWatermark(Instant.ofEpochMilli(Math.max(0, r.trainingWatermarkMs)))
+                .setPromotable(r.promotable)
+                .build();
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> serialize(
+            Release r, KafkaSinkContext context, Long timestamp) {
+        return new ProducerRecord<>(
+                topic.name(),
+                r.modelName.getBytes(StandardCharsets.UTF_8),
+                topic.valueSerde().serializer().serialize(topic.name(), toAvro(r)));
+    }
+}

@@ -1,0 +1,245 @@
+package dev.tideline.training;
+
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Label;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Labelled synthetic payments with planted fraud patterns: eight features on different scales (an
+ * amount, velocity counts, ratios), fraud drawn from a logistic function of three of them, a fraud
+ * label for each fraudulent transaction reported within the maturity period, clean confirmations
+ * for some others, and no label for the rest.
+ */
+final class PlantedFraud {
+
+    static final int WIDTH = 8;
+    static final String FINGERPRINT = "e".repeat(64);
+    static final long MATURITY_MS = 20_000;
+
+    final int count;
+    final long t0;
+    final List<FeatureVector> vectors = new ArrayList<>();
+    final List<Label> labels = new ArrayList<>();
+    final boolean[] fraud;
+    private final java.util.Set<Integer> labelled = new java.util.HashSet<>();
+    int frauds;
+
+    PlantedFraud(int count, long seed) {
+        this.count = count;
+        this.t0 = Instant.now().minusSeconds(3_600).toEpochMilli();
+        Random random = new Random(seed);
+        this.fraud = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            float amount = (float) Math.exp(3 + random.nextGaussian());
+            float velocity = (float) Math.max(0, 3 + 2 * random.nextGaussian());
+            float ratio = (float) random.nextGaussian();
+            float newDevice = random.nextDouble() < 0.1 ? 1 : 0;
+            float age = (float) (400 + 200 * random.nextGaussian());
+            float noise1 = (float) random.nextGaussian();
+            float noise2 = (float) (10 * random.nextGaussian());
+            float hour = random.nextInt(24);
+            double logit =
+                    -9.5
+                            + 0.03 * amount
+                            + 0.9 * velocity
+                            + 3.0 * newDevice
+                            - 0.008 * (age - 400)
+                            + 2.0 * ratio;
+            boolean fraud = random.nextDouble() < 1 / (1 + Math.exp(-logit));
+            this.fraud[i] = fraud;
+            long at = t0 + i * 50L;
+            String txn = "txn-" + i;
+            vectors.add(
+                    vector(txn, at, amount, velocity, ratio, newDevice, age, noise1, noise2, hour));
+            if (fraud || random.nextDouble() < 0.05) {
+                labelled.add(i);
+            }
+            if (fraud) {
+                frauds++;
+                labels.add(label(txn, true, at + 1_000 + random.nextInt((int) MATURITY_MS / 2)));
+            } else if (labelled.contains(i)) {
+                labels.add(label(txn, false, at + 500 + random.nextInt((int) MATURITY_MS / 2)));
+            }
+        }
+        // Two labels the join must refuse: one for a transaction never served, one reported after
+        // an unlabelled transaction's maturity.
+        labels.add(label("ghost", true, t0 + 5_000));
+        int unlabelled = 0;
+        while (labelled.contains(unlabelled)) {
+            unlabelled++;
+        }
+        labels.add(label("txn-" + unlabelled, true, t0 + unlabelled * 50L + MATURITY_MS + 5_000));
+        labels.sort((a, b) -> a.getReportedAt().compareTo(b.getReportedAt()));
+    }
+
+    static FeatureVector vector(String txn, long at, float... values) {
+        List<Float> v = new ArrayList<>();
+        for (float x : values) {
+            v.add(x);
+        }
+        return FeatureVector.newBuilder()
+                .setTxnId(txn)
+                .setEntityId("acct-" + Math.abs(txn.hashCode() % 97))
+                .setEventTime(Instant.ofEpochMilli(at))
+                .setSpecId("payments")
+                .setSpecVersion(1)
+                .setSpecFingerprint(FINGERPRINT)
+                .setValues(v)
+                .setMerchantId("m")
+                .setAmountMinor(100)
+                .setCurrency("EUR")
+                .setComputedAt(Instant.ofEpochMilli(at))
+                .build();
+    }
+
+    static Label label(String txn, boolean fraud, long at) {
+        return Label.newBuilder()
+                .setTxnId(txn)
+                .setAccountId("acct")
+                .setIsFraud(fraud)
+                .setReportedAt(Instant.ofEpochMilli(at))
+                .build();
+    }
+
+    /** Writes the vectors and labels as fast as the broker takes them. */
+    void produce(String bootstrap, TopicCatalog catalog) {
+        produce(bootstrap, catalog, 0);
+    }
+
+    /**
+     * Writes the vectors and labels merged in event-time order, paced at {@code perSecond} records
+     * (0: unpaced), as a live payment stream and its chargebacks would arrive.
+     */
+    void produce(String bootstrap, TopicCatalog catalog, int perSecond) {
+        String features = catalog.features().name();
+        String labelTopic = catalog.labels().name();
+        long start = System.nanoTime();
+        long sent = 0;
+        try (KafkaProducer<byte[], byte[]> p = producer(bootstrap)) {
+            int l = 0;
+            for (FeatureVector v : vectors) {
+                while (l < labels.size()
+                        && labels.get(l).getReportedAt().isBefore(v.getEventTime())) {
+                    Label label = labels.get(l++);
+                    send(
+                            p,
+                            labelTopic,
+                            label.getTxnId(),
+                            catalog.labels()
+                                    .valueSerde()
+                                    .serializer()
+                                    .serialize(labelTopic, label));
+                    sent++;
+                }
+                send(
+                        p,
+                        features,
+                        v.getEntityId(),
+                        catalog.features().valueSerde().serializer().serialize(features, v));
+                sent++;
+                if (perSecond > 0) {
+                    long due = start + sent * 1_000_000_000L / perSecond;
+                    long ahead = due - System.nanoTime();
+                    if (ahead > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(ahead); // pacing
+                    }
+                }
+            }
+            for (; l < labels.size(); l++) {
+                Label label = labels.get(l);
+                send(
+                        p,
+                        labelTopic,
+                        label.getTxnId(),
+                        catalog.labels().valueSerde().serializer().serialize(labelTopic, label));
+            }
+            p.flush();
+        }
+    }
+
+    /**
+     * One vector and one label far ahead in event time on every partition, so every partition's
+     * watermark passes the maturity of all the data; these never mature themselves.
+     */
+    void advanceClocks(String bootstrap, TopicCatalog catalog) {
+        long future = t0 + count * 50L + 10 * MATURITY_MS;
+        try (KafkaProducer<byte[], byte[]> p = producer(bootstrap)) {
+            for (int part = 0; part < catalog.features().partitions(); part++) {
+                FeatureVector v = vector("clock-" + part, future, new float[WIDTH]);
+                p.send(
+                        new ProducerRecord<>(
+                                catalog.features().name(),
+                                part,
+                                key("clock"),
+                                catalog.features()
+                                        .valueSerde()
+                                        .serializer()
+                                        .serialize(catalog.features().name(), v)));
+            }
+            for (int part = 0; part < catalog.labels().partitions(); part++) {
+                Label l = label("clock-label-" + part, false, future);
+                p.send(
+                        new ProducerRecord<>(
+                                catalog.labels().name(),
+                                part,
+                                key("clock"),
+                                catalog.labels()
+                                        .valueSerde()
+                                        .serializer()
+                                        .serialize(catalog.labels().name(), l)));
+            }
+            p.flush();
+        }
+    }
+
+    static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+        return new KafkaProducer<>(
+                Map.of("bootstrap.servers", bootstrap, "linger.ms", 5),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
+    }
+
+    static void send(KafkaProducer<byte[], byte[]> p, String topic, String key, byte[] value) {
+        p.send(new ProducerRecord<>(topic, key(key), value));
+    }
+
+    static byte[] key(String key) {
+        return key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** AUC of a released model on these vectors and their true classes, scored by ONNX Runtime. */
+    double auc(dev.tideline.schemas.avro.ModelRelease release) throws Exception {
+        var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        byte[] onnx = new byte[release.getOnnx().remaining()];
+        release.getOnnx().duplicate().get(onnx);
+        float[] batch = new float[count * WIDTH];
+        for (int i = 0; i < count; i++) {
+            List<Float> v = vectors.get(i).getValues();
+            for (int j = 0; j < WIDTH; j++) {
+                batch[i * WIDTH + j] = v.get(j);
+            }
+        }
+        dev.tideline.training.model.ProgressiveMetrics m =
+                new dev.tideline.training.model.ProgressiveMetrics();
+        try (var session = env.createSession(onnx);
+                var tensor =
+                        ai.onnxruntime.OnnxTensor.createTensor(
+                                env, java.nio.FloatBuffer.wrap(batch), new long[] {count, WIDTH});
+                var result = session.run(Map.of("features", tensor))) {
+            float[][] scores = (float[][]) result.get(0).getValue();
+            for (int i = 0; i < count; i++) {
+                m.add(scores[i][0], fraud[i]);
+            }
+        }
+        return m.auc();
+    }
+}

@@ -1,0 +1,291 @@
+package dev.tideline.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.TopicBootstrap;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.config.ClientSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+@WithLocalStack
+class TrainingJobIT {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(6)
+                            .build());
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    @Test
+    void learnsPlantedFraudAndFourLearnersEndWithinAHundredthOfOne(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(40_000, 7);
+        // Both jobs follow the same live stream: one with four learners, one with one.
+        Map<String, String> same = Map.of(TrainingConfig.SERVER_LEARNING_RATE, "0");
+        JobClient four = start(stack, ns, catalog, "fraud-p4", 4, same);
+        JobClient one = start(stack, ns, catalog, "fraud-p1", 1, same);
+        try {
+            awaitRunning(four);
+            awaitRunning(one);
+            data.produce(stack.bootstrapServers(), catalog, 4_000);
+            try (KafkaProducer<byte[], byte[]> p =
+                    PlantedFraud.producer(stack.bootstrapServers())) {
+                p.send(
+                        new ProducerRecord<>(
+                                catalog.labels().name(),
+                                PlantedFraud.key("bad"),
+                                "garbage".getBytes(StandardCharsets.UTF_8)));
+            }
+            data.advanceClocks(stack.bootstrapServers(), catalog);
+
+            ModelRelease byFour = awaitTrained(stack, catalog, "fraud-p4", data.count);
+            ModelRelease byOne = awaitTrained(stack, catalog, "fraud-p1", data.count);
+            PlantedFraud holdout = new PlantedFraud(10_000, 99);
+            double aucFour = holdout.auc(byFour);
+            double aucOne = holdout.auc(byOne);
+            System.out.printf(
+                    "P=4: holdout AUC %.4f, %s%nP=1: holdout AUC %.4f, %s%n",
+                    aucFour, byFour.getMetrics(), aucOne, byOne.getMetrics());
+
+            assertThat(byOne.getMetrics().get("auc_total"))
+                    .as("P=1 progressive AUC")
+                    .isGreaterThanOrEqualTo(0.9);
+            assertThat(byFour.getMetrics().get("auc_total"))
+                    .as("P=4 progressive AUC")
+                    .isGreaterThanOrEqualTo(0.9);
+            assertThat(Math.abs(aucFour - aucOne))
+                    .as("holdout AUC of the final models: P=4 %s, P=1 %s", aucFour, aucOne)
+                    .isLessThanOrEqualTo(0.01);
+        } finally {
+            four.cancel().get();
+            one.cancel().get();
+        }
+
+        List<ConsumerRecord<byte[], byte[]>> dead =
+                readAll(stack, catalog.deadLetter(catalog.labels()).name(), 6);
+        // Per job: the garbage, the label of a transaction never served, and the one reported
+        // after its transaction's maturity (refused as such, or as matured when the watermark got
+        // there first).
+        assertThat(dead)
+                .extracting(r -> DeadLetter.header(r.headers(), DeadLetter.REASON))
+                .hasSize(6)
+                .isSubsetOf("undecodable", "unknown-transaction", "after-maturity", "matured")
+                .filteredOn(reason -> reason.equals("undecodable"))
+                .hasSize(2);
+        assertThat(dead)
+                .extracting(r -> DeadLetter.header(r.headers(), DeadLetter.REASON))
+                .filteredOn(reason -> reason.equals("unknown-transaction"))
+                .hasSize(2);
+        assertThat(dead)
+                .allSatisfy(
+                        r -> {
+                            assertThat(DeadLetter.header(r.headers(), DeadLetter.STAGE))
+                                    .isEqualTo("flink-training");
+                            assertThat(DeadLetter.header(r.headers(), DeadLetter.SOURCE_TOPIC))
+                                    .isEqualTo(catalog.labels().name());
+                        });
+    }
+
+    @Test
+    void recoversFromAFailureWithoutTrainingAnExampleTwiceOrSkippingAVersion(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(12_000, 11);
+        data.produce(stack.bootstrapServers(), catalog);
+        data.advanceClocks(stack.bootstrapServers(), catalog);
+        TrainingJob.FailOnce.reset();
+
+        train(
+                stack,
+                ns,
+                catalog,
+                "fraud-eos",
+                2,
+                Map.of(
+                        TrainingConfig.FAIL_AFTER_EXAMPLES, "2500",
+                        TrainingConfig.RESTART_ATTEMPTS, "1",
+                        TrainingConfig.RESTART_DELAY_MS, "200",
+                        TrainingConfig.STATE_BACKEND, "rocksdb"),
+                data.count);
+
+        assertThat(TrainingJob.FailOnce.injected())
+                .as("the job failed once and recovered")
+                .isEqualTo(1);
+        List<ModelRelease> releases = releases(stack, catalog, "fraud-eos");
+        for (int i = 0; i < releases.size(); i++) {
+            assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
+        }
+        ModelRelease last = releases.get(releases.size() - 1);
+        assertThat(last.getMetrics().get("examples_trained"))
+                .as("every matured example trained exactly once")
+                .isEqualTo((double) data.count);
+    }
+
+    /** Runs the job until a release has trained on every matured example; its metrics. */
+    private static Map<String, Double> train(
+            LocalStack stack,
+            TestNamespace ns,
+            TopicCatalog catalog,
+            String model,
+            int learners,
+            Map<String, String> extra,
+            int matured)
+            throws Exception {
+        JobClient job = start(stack, ns, catalog, model, learners, extra);
+        try {
+            return awaitTrained(stack, catalog, model, matured).getMetrics();
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static JobClient start(
+            LocalStack stack,
+            TestNamespace ns,
+            TopicCatalog catalog,
+            String model,
+            int learners,
+            Map<String, String> extra)
+            throws Exception {
+        Map<String, String> values = new HashMap<>();
+        values.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        values.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        values.put("tideline.topics.prefix", ns.prefix());
+        values.put("tideline.topics.partitions", "4");
+        values.put(TrainingConfig.MODEL, model);
+        values.put(TrainingConfig.GROUP_ID, ns.name(model));
+        values.put(TrainingConfig.PARALLELISM, String.valueOf(learners));
+        values.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
+        values.put(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
+        values.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
+        values.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
+        values.put(TrainingConfig.IDLENESS_MS, "30000");
+        values.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, "1000");
+        values.put(TrainingConfig.STATE_BACKEND, "hashmap");
+        values.put(TrainingConfig.RESTART_ATTEMPTS, "0");
+        values.put(TrainingConfig.UPDATE_EVERY, "64");
+        values.put(TrainingConfig.ROUND_TIMEOUT_MS, "500");
+        values.put(TrainingConfig.FLUSH_AFTER_MS, "500");
+        values.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "10");
+        values.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
+        values.put(TrainingConfig.LEARNING_RATE, "0.05");
+        values.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "60000");
+        values.putAll(extra);
+        TrainingConfig config = new TrainingConfig(values);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        TrainingJob.build(env, config);
+        return env.executeAsync("training " + model);
+    }
+
+    private static void awaitRunning(JobClient job) {
+        await().atMost(TIMEOUT)
+                .until(
+                        () ->
+                                job.getJobStatus().get()
+                                        == org.apache.flink.api.common.JobStatus.RUNNING);
+    }
+
+    /** The first release that has trained on every matured example. */
+    private static ModelRelease awaitTrained(
+            LocalStack stack, TopicCatalog catalog, String model, int matured) {
+        await().atMost(TIMEOUT)
+                .pollInterval(Duration.ofSeconds(1))
+                .until(
+                        () -> {
+                            List<ModelRelease> r = releases(stack, catalog, model);
+                            return !r.isEmpty()
+                                    && r.get(r.size() - 1).getMetrics().get("examples_trained")
+                                            >= matured;
+                        });
+        List<ModelRelease> r = releases(stack, catalog, model);
+        return r.get(r.size() - 1);
+    }
+
+    private static List<ModelRelease> releases(
+            LocalStack stack, TopicCatalog catalog, String model) {
+        List<ModelRelease> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(stack, catalog.models().name(), 0)) {
+            ModelRelease m =
+                    catalog.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+            if (model.equals(m.getModelName())) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    /** Every committed record of a topic (waiting for at least {@code atLeast}). */
+    private static List<ConsumerRecord<byte[], byte[]>> readAll(
+            LocalStack stack, String topic, int atLeast) {
+        Map<String, Object> c = new HashMap<>();
+        c.put("bootstrap.servers", stack.bootstrapServers());
+        c.put("isolation.level", "read_committed");
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> parts =
+                    consumer.partitionsFor(topic).stream()
+                            .map(p -> new TopicPartition(topic, p.partition()))
+                            .toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            await().atMost(TIMEOUT)
+                    .until(
+                            () -> {
+                                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+                                Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+                                return out.size() >= atLeast
+                                        && parts.stream()
+                                                .allMatch(p -> consumer.position(p) >= end.get(p));
+                            });
+        }
+        return out;
+    }
+
+    private static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
+        Map<String, String> values =
+                Map.of(
+                        ClientSettings.REGISTRY_URL,
+                        stack.registryUrl(),
+                        "tideline.topics.prefix",
+                        ns.prefix(),
+                        "tideline.topics.partitions",
+                        "4");
+        var registry = ClientSettings.registry(stack.registryUrl(), values);
+        TopicCatalog catalog = ClientSettings.catalog(values, registry);
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
+        }
+        return catalog;
+    }
+}
