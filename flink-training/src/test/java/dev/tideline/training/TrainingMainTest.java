@@ -1,0 +1,75 @@
+package dev.tideline.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class TrainingMainTest {
+
+    @Test
+    void refusesToStartWithAnUnknownSettingNamingIt() {
+        StringWriter err = new StringWriter();
+        int code =
+                run(
+                        err,
+                        "-D",
+                        "tideline.training.spec-fingerprint=f",
+                        "-D",
+                        "tideline.training.kindd=mlp");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("tideline.training.kindd")
+                .contains("did you mean 'tideline.training.kind'");
+    }
+
+    @Test
+    void refusesBadValuesAndMissingRequiredSettingsByName() {
+        StringWriter err = new StringWriter();
+        assertThat(
+                        run(
+                                err,
+                                "-D",
+                                "tideline.training.spec-fingerprint=f",
+                                "-D",
+                                "tideline.training.kind=forest"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("tideline.training.kind");
+
+        StringWriter missing = new StringWriter();
+        assertThat(run(missing)).isEqualTo(2);
+        assertThat(missing.toString()).contains("tideline.training.spec-fingerprint");
+
+        StringWriter timeout = new StringWriter();
+        assertThat(
+                        run(
+                                timeout,
+                                "-D",
+                                "tideline.training.spec-fingerprint=f",
+                                "-D",
+                                "tideline.training.transaction-timeout-ms=3600000"))
+                .as("longer than brokers allow by default")
+                .isEqualTo(2);
+        assertThat(timeout.toString()).contains("tideline.training.transaction-timeout-ms");
+    }
+
+    private static int run(StringWriter err, String... extra) {
+        String[] base = {
+            "-D",
+            "tideline.kafka.bootstrap-servers=127.0.0.1:1",
+            "-D",
+            "tideline.registry.url=http://127.0.0.1:1",
+            "-D",
+            "tideline.training.input-width=8"
+        };
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        TrainingMain main = new TrainingMain();
+        main.err = new PrintWriter(err, true);
+        return new CommandLine(main).execute(args);
+    }
+}
