@@ -66,7 +66,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  */
 public final class TrainingJob {
 
-    static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-records") {};
+    public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-records") {};
 
     private TrainingJob() {}
 
@@ -93,6 +93,26 @@ public final class TrainingJob {
         return flink;
     }
 
+    /**
+     * Event-time watermarks of the input sources: bounded out-of-orderness over the vectors' event
+     * times and the labels' report times, with idle partitions released.
+     */
+    public static WatermarkStrategy<Incoming> eventTime(TrainingConfig config) {
+        Duration outOfOrder = Duration.ofMillis(config.getLong(TrainingConfig.OUT_OF_ORDERNESS_MS));
+        Duration idle = Duration.ofMillis(config.getLong(TrainingConfig.IDLENESS_MS));
+        return WatermarkStrategy.<Incoming>forBoundedOutOfOrderness(outOfOrder)
+                .withTimestampAssigner(
+                        (i, kafkaTimestamp) ->
+                                i.vector != null
+                                        ? i.vector.eventTimeMs
+                                        : i.label != null
+                                                ? i.label.reportedAtMs
+                                                // Rejected records carry no event
+                                                // time: they never move the clock.
+                                                : Long.MIN_VALUE)
+                .withIdleness(idle);
+    }
+
     /** Adds the job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, TrainingConfig config) {
         Contracts contracts = new Contracts(config.values());
@@ -106,20 +126,7 @@ public final class TrainingJob {
                 CheckpointingMode.EXACTLY_ONCE);
         env.configure(flinkConfiguration(config));
 
-        Duration outOfOrder = Duration.ofMillis(config.getLong(TrainingConfig.OUT_OF_ORDERNESS_MS));
-        Duration idle = Duration.ofMillis(config.getLong(TrainingConfig.IDLENESS_MS));
-        WatermarkStrategy<Incoming> byEventTime =
-                WatermarkStrategy.<Incoming>forBoundedOutOfOrderness(outOfOrder)
-                        .withTimestampAssigner(
-                                (i, kafkaTimestamp) ->
-                                        i.vector != null
-                                                ? i.vector.eventTimeMs
-                                                : i.label != null
-                                                        ? i.label.reportedAtMs
-                                                        // Rejected records carry no event
-                                                        // time: they never move the clock.
-                                                        : Long.MIN_VALUE)
-                        .withIdleness(idle);
+        WatermarkStrategy<Incoming> byEventTime = eventTime(config);
 
         SingleOutputStreamOperator<ServedVector> vectors =
                 env.fromSource(
@@ -260,7 +267,11 @@ public final class TrainingJob {
                 .setParallelism(1);
     }
 
-    private static <T> KafkaSource<T> source(
+    /**
+     * A source of one topic with the job's client settings, its isolation level and fetch settings;
+     * shared with {@code bench training}'s pass-through job.
+     */
+    public static <T> KafkaSource<T> source(
             Contracts contracts,
             String topic,
             String groupId,
@@ -283,7 +294,8 @@ public final class TrainingJob {
                 .build();
     }
 
-    private static <T> KafkaSink<T> sink(
+    /** A sink with the job's client settings and transaction timeout. */
+    public static <T> KafkaSink<T> sink(
             TrainingConfig config,
             Contracts contracts,
             String transactionalIdPrefix,
@@ -307,7 +319,7 @@ public final class TrainingJob {
     }
 
     /** Vectors on, rejected records to the side. */
-    static final class VectorsOnly extends ProcessFunction<Incoming, ServedVector> {
+    public static final class VectorsOnly extends ProcessFunction<Incoming, ServedVector> {
         @Override
         public void processElement(Incoming in, Context ctx, Collector<ServedVector> out) {
             if (in.vector != null) {

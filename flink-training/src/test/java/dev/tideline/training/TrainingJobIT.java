@@ -11,6 +11,7 @@ import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.training.bench.PlantedFraud;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -24,11 +24,13 @@ public final class LearnerState {
 
     public Optimizer optimizer;
 
-    /** Global statistics plus the examples seen since, used to standardise. */
+    /** The global statistics adopted plus those of the updates sent since. */
     public FeatureScaler scaler;
 
-    /** Statistics of the examples since the last update only. */
-    public FeatureScaler scalerDelta;
+    /** Moments of the examples since the last update: per-feature sums and sums of squares. */
+    public double[] pendingSum;
+
+    public double[] pendingSumOfSquares;
 
     public ProgressiveMetrics metrics;
     public float[] gradient;
@@ -49,7 +51,8 @@ public final class LearnerState {
                         settings.l2(),
                         s.network.params.length);
         s.scaler = new FeatureScaler(settings.width());
-        s.scalerDelta = new FeatureScaler(settings.width());
+        s.pendingSum = new double[settings.width()];
+        s.pendingSumOfSquares = new double[settings.width()];
         s.metrics = new ProgressiveMetrics();
         s.gradient = new float[s.network.params.length];
         return s;

@@ -48,16 +48,24 @@ public final class LocalModel {
             throw new IllegalArgumentException(
                     values.length + " values, the model takes " + settings.width());
         }
-        if (mean == null || s.scaler.count < REFRESH || s.scaler.count - scaledAt >= REFRESH) {
-            mean = s.scaler.meanAsFloats();
-            inverseStd = s.scaler.inverseStd();
-            scaledAt = s.scaler.count;
+        long seen = s.scaler.count + s.pendingExamples;
+        if (mean == null || seen < REFRESH || seen - scaledAt >= REFRESH) {
+            FeatureScaler view = s.scaler.copy();
+            view.merge(pending());
+            mean = view.meanAsFloats();
+            inverseStd = view.inverseStd();
+            scaledAt = seen;
         }
         Network.standardise(values, mean, inverseStd, z);
         float p = s.network.accumulateGradient(z, fraud ? 1 : 0, s.gradient, hidden);
         s.metrics.add(p, fraud);
-        s.scaler.add(values);
-        s.scalerDelta.add(values);
+        double[] sum = s.pendingSum;
+        double[] squares = s.pendingSumOfSquares;
+        for (int i = 0; i < sum.length; i++) {
+            double v = values[i];
+            sum[i] += v;
+            squares[i] += v * v;
+        }
         s.maxEventTimeMs = Math.max(s.maxEventTimeMs, eventTimeMs);
         s.pendingExamples++;
         if (++s.inBatch == settings.batchSize()) {
@@ -78,6 +86,11 @@ public final class LocalModel {
                 && s.sentOnBase <= settings.maxStaleness();
     }
 
+    /** Statistics of the examples since the last update. */
+    private FeatureScaler pending() {
+        return FeatureScaler.ofMoments(s.pendingExamples, s.pendingSum, s.pendingSumOfSquares);
+    }
+
     public boolean hasPending() {
         return s.pendingExamples > 0;
     }
@@ -95,18 +108,21 @@ public final class LocalModel {
         for (int i = 0; i < delta.length; i++) {
             delta[i] = s.network.params[i] - s.reported[i];
         }
+        FeatureScaler statistics = pending();
+        s.scaler.merge(statistics);
         ModelUpdate u =
                 new ModelUpdate(
                         learner,
                         s.baseVersion,
                         s.pendingExamples,
                         delta,
-                        s.scalerDelta,
+                        statistics,
                         s.metrics,
                         s.maxEventTimeMs);
         s.sentOnBase++;
         s.reported = s.network.params.clone();
-        s.scalerDelta = new FeatureScaler(settings.width());
+        s.pendingSum = new double[settings.width()];
+        s.pendingSumOfSquares = new double[settings.width()];
         s.metrics = new ProgressiveMetrics();
         s.pendingExamples = 0;
         return u;
@@ -132,8 +148,7 @@ public final class LocalModel {
         s.reported = g.network.params.clone();
         s.network = g.network.copy();
         s.network.params = params;
-        s.scaler = g.scaler.copy();
-        s.scaler.merge(s.scalerDelta);
+        s.scaler = g.scaler.copy(); // the pending moments stay pending
         mean = null;
         return true;
     }

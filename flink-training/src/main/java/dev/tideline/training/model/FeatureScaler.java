@@ -43,9 +43,10 @@ public final class FeatureScaler {
     /** Welford's update with one example. */
     public void add(float[] x) {
         count++;
+        double inv = 1.0 / count; // one division per example, not one per feature
         for (int i = 0; i < mean.length; i++) {
             double d = x[i] - mean[i];
-            mean[i] += d / count;
+            mean[i] += d * inv;
             m2[i] += d * (x[i] - mean[i]);
         }
     }
@@ -68,6 +69,22 @@ public final class FeatureScaler {
             m2[i] += other.m2[i] + d * d * ((double) count * other.count / n);
         }
         count = n;
+    }
+
+    /**
+     * The statistics of {@code count} examples from their per-feature sums and sums of squares (a
+     * learner keeps those per update: two multiply-adds per feature and example).
+     */
+    public static FeatureScaler ofMoments(long count, double[] sum, double[] sumOfSquares) {
+        FeatureScaler s = new FeatureScaler(sum.length);
+        s.count = count;
+        if (count > 0) {
+            for (int i = 0; i < sum.length; i++) {
+                s.mean[i] = sum[i] / count;
+                s.m2[i] = Math.max(0, sumOfSquares[i] - sum[i] * s.mean[i]);
+            }
+        }
+        return s;
     }
 
     public FeatureScaler copy() {

@@ -1,4 +1,4 @@
-package dev.tideline.training;
+package dev.tideline.training.bench;
 
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
@@ -14,27 +14,41 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Labelled synthetic payments with planted fraud patterns: eight features on different scales (an
- * amount, velocity counts, ratios), fraud drawn from a logistic function of three of them, a fraud
- * label for each fraudulent transaction reported within the maturity period, clean confirmations
- * for some others, and no label for the rest.
+ * Labelled synthetic payments (for the training tests and {@code bench training}) with planted
+ * fraud patterns: eight features on different scales (an amount, velocity counts, ratios), fraud
+ * drawn from a logistic function of three of them, a fraud label for each fraudulent transaction
+ * reported within the maturity period, clean confirmations for some others, and no label for the
+ * rest.
  */
-final class PlantedFraud {
+public final class PlantedFraud {
 
-    static final int WIDTH = 8;
-    static final String FINGERPRINT = "e".repeat(64);
-    static final long MATURITY_MS = 20_000;
+    public static final int WIDTH = 8;
+    public static final String FINGERPRINT = "e".repeat(64);
+    public static final long MATURITY_MS = 20_000;
 
-    final int count;
-    final long t0;
-    final List<FeatureVector> vectors = new ArrayList<>();
-    final List<Label> labels = new ArrayList<>();
-    final boolean[] fraud;
+    public final int count;
+    public final int width;
+    public final long t0;
+    public final List<FeatureVector> vectors = new ArrayList<>();
+    public final List<Label> labels = new ArrayList<>();
+    public final boolean[] fraud;
     private final java.util.Set<Integer> labelled = new java.util.HashSet<>();
-    int frauds;
+    public int frauds;
 
-    PlantedFraud(int count, long seed) {
+    public PlantedFraud(int count, long seed) {
+        this(count, seed, WIDTH);
+    }
+
+    /**
+     * @param width values per vector: the eight planted features, then noise up to this width (at
+     *     least eight)
+     */
+    public PlantedFraud(int count, long seed, int width) {
+        if (width < WIDTH) {
+            throw new IllegalArgumentException("at least " + WIDTH + " features, not " + width);
+        }
         this.count = count;
+        this.width = width;
         this.t0 = Instant.now().minusSeconds(3_600).toEpochMilli();
         Random random = new Random(seed);
         this.fraud = new boolean[count];
@@ -58,8 +72,13 @@ final class PlantedFraud {
             this.fraud[i] = fraud;
             long at = t0 + i * 50L;
             String txn = "txn-" + i;
-            vectors.add(
-                    vector(txn, at, amount, velocity, ratio, newDevice, age, noise1, noise2, hour));
+            float[] values = new float[width];
+            float[] planted = {amount, velocity, ratio, newDevice, age, noise1, noise2, hour};
+            System.arraycopy(planted, 0, values, 0, WIDTH);
+            for (int j = WIDTH; j < width; j++) {
+                values[j] = (float) random.nextGaussian();
+            }
+            vectors.add(vector(txn, at, values));
             if (fraud || random.nextDouble() < 0.05) {
                 labelled.add(i);
             }
@@ -81,7 +100,7 @@ final class PlantedFraud {
         labels.sort((a, b) -> a.getReportedAt().compareTo(b.getReportedAt()));
     }
 
-    static FeatureVector vector(String txn, long at, float... values) {
+    public static FeatureVector vector(String txn, long at, float... values) {
         List<Float> v = new ArrayList<>();
         for (float x : values) {
             v.add(x);
@@ -101,7 +120,7 @@ final class PlantedFraud {
                 .build();
     }
 
-    static Label label(String txn, boolean fraud, long at) {
+    public static Label label(String txn, boolean fraud, long at) {
         return Label.newBuilder()
                 .setTxnId(txn)
                 .setAccountId("acct")
@@ -111,7 +130,7 @@ final class PlantedFraud {
     }
 
     /** Writes the vectors and labels as fast as the broker takes them. */
-    void produce(String bootstrap, TopicCatalog catalog) {
+    public void produce(String bootstrap, TopicCatalog catalog) {
         produce(bootstrap, catalog, 0);
     }
 
@@ -119,7 +138,7 @@ final class PlantedFraud {
      * Writes the vectors and labels merged in event-time order, paced at {@code perSecond} records
      * (0: unpaced), as a live payment stream and its chargebacks would arrive.
      */
-    void produce(String bootstrap, TopicCatalog catalog, int perSecond) {
+    public void produce(String bootstrap, TopicCatalog catalog, int perSecond) {
         String features = catalog.features().name();
         String labelTopic = catalog.labels().name();
         long start = System.nanoTime();
@@ -170,11 +189,11 @@ final class PlantedFraud {
      * One vector and one label far ahead in event time on every partition, so every partition's
      * watermark passes the maturity of all the data; these never mature themselves.
      */
-    void advanceClocks(String bootstrap, TopicCatalog catalog) {
+    public void advanceClocks(String bootstrap, TopicCatalog catalog) {
         long future = t0 + count * 50L + 10 * MATURITY_MS;
         try (KafkaProducer<byte[], byte[]> p = producer(bootstrap)) {
             for (int part = 0; part < catalog.features().partitions(); part++) {
-                FeatureVector v = vector("clock-" + part, future, new float[WIDTH]);
+                FeatureVector v = vector("clock-" + part, future, new float[width]);
                 p.send(
                         new ProducerRecord<>(
                                 catalog.features().name(),
@@ -201,7 +220,7 @@ final class PlantedFraud {
         }
     }
 
-    static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
+    public static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
         return new KafkaProducer<>(
                 Map.of("bootstrap.servers", bootstrap, "linger.ms", 5),
                 new ByteArraySerializer(),
@@ -212,20 +231,20 @@ final class PlantedFraud {
         p.send(new ProducerRecord<>(topic, key(key), value));
     }
 
-    static byte[] key(String key) {
+    public static byte[] key(String key) {
         return key.getBytes(StandardCharsets.UTF_8);
     }
 
     /** AUC of a released model on these vectors and their true classes, scored by ONNX Runtime. */
-    double auc(dev.tideline.schemas.avro.ModelRelease release) throws Exception {
+    public double auc(dev.tideline.schemas.avro.ModelRelease release) throws Exception {
         var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
         byte[] onnx = new byte[release.getOnnx().remaining()];
         release.getOnnx().duplicate().get(onnx);
-        float[] batch = new float[count * WIDTH];
+        float[] batch = new float[count * width];
         for (int i = 0; i < count; i++) {
             List<Float> v = vectors.get(i).getValues();
-            for (int j = 0; j < WIDTH; j++) {
-                batch[i * WIDTH + j] = v.get(j);
+            for (int j = 0; j < width; j++) {
+                batch[i * width + j] = v.get(j);
             }
         }
         dev.tideline.training.model.ProgressiveMetrics m =
@@ -233,7 +252,7 @@ final class PlantedFraud {
         try (var session = env.createSession(onnx);
                 var tensor =
                         ai.onnxruntime.OnnxTensor.createTensor(
-                                env, java.nio.FloatBuffer.wrap(batch), new long[] {count, WIDTH});
+                                env, java.nio.FloatBuffer.wrap(batch), new long[] {count, width});
                 var result = session.run(Map.of("features", tensor))) {
             float[][] scores = (float[][]) result.get(0).getValue();
             for (int i = 0; i < count; i++) {

@@ -1,0 +1,338 @@
+package dev.tideline.training.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.schemas.TopicBootstrap;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.training.TrainingConfig;
+import dev.tideline.training.TrainingJob;
+import dev.tideline.training.io.Contracts;
+import dev.tideline.training.io.ServedVector;
+import dev.tideline.training.io.VectorDeserializer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tideline bench training}: on the embedded stack, the training job (P learners) against a
+ * Flink pass-through job with the same source, checkpointing and exactly-once sink, on the same
+ * vectors; then the learner's update path against a plain SGD loop under JMH. Prints one JSON line
+ * last.
+ */
+@Command(
+        name = "bench-training",
+        mixinStandardHelpOptions = true,
+        description = "Benchmark the training job; prints one JSON line last.")
+public final class TrainingBench implements Callable<Integer> {
+
+    private static final Logger log = LoggerFactory.getLogger(TrainingBench.class);
+    private static final Duration TIMEOUT = Duration.ofMinutes(5);
+
+    @Option(names = "--examples", description = "Labelled vectors (default: ${DEFAULT-VALUE}).")
+    int examples = 100_000;
+
+    @Option(names = "--parallelism", description = "Learners (default: ${DEFAULT-VALUE}).")
+    int parallelism = 2;
+
+    @Option(names = "--width", description = "Features per vector (default: ${DEFAULT-VALUE}).")
+    int width = 24;
+
+    @Option(
+            names = "--checkpoint-interval-ms",
+            description = "Checkpoint interval of both jobs (default: ${DEFAULT-VALUE}).")
+    long checkpointMs = 1_000;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TrainingBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path work = Files.createTempDirectory("tideline-bench-training");
+        try (LocalStack stack =
+                LocalStack.builder().withoutPostgres().workDir(work.resolve("stack")).start()) {
+            String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
+            Map<String, String> values = settings(stack, prefix);
+            TrainingConfig config = new TrainingConfig(values);
+            TopicCatalog catalog = new Contracts(values).catalog();
+            String passthroughTopic = prefix + "bench.passthrough";
+            try (Admin admin =
+                    Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+                TopicBootstrap.ensure(
+                        admin,
+                        catalog,
+                        Optional.of(ClientSettings.registry(stack.registryUrl(), values)),
+                        Duration.ofSeconds(60));
+                admin.createTopics(List.of(new NewTopic(passthroughTopic, 4, (short) 1)))
+                        .all()
+                        .get();
+            }
+            log.info("Producing {} labelled vectors of {} values", examples, width);
+            PlantedFraud data = new PlantedFraud(examples, 7, width);
+            data.produce(stack.bootstrapServers(), catalog);
+            data.advanceClocks(stack.bootstrapServers(), catalog);
+
+            double passthrough = passthrough(stack, config, catalog, passthroughTopic);
+            log.info("Pass-through: {} vectors/s", Math.round(passthrough));
+            ModelRelease[] last = new ModelRelease[1];
+            double training = training(stack, config, catalog, last);
+            log.info("Training: {} examples/s", Math.round(training));
+            double auc = last[0].getMetrics().get("auc_total");
+            double holdout = new PlantedFraud(20_000, 99, width).auc(last[0]);
+            double[] learner = learnerVersusPlain();
+
+            ObjectNode json = new ObjectMapper().createObjectNode();
+            json.put("bench", "training");
+            json.put("examples", examples);
+            json.put("parallelism", parallelism);
+            json.put("width", width);
+            json.put("checkpoint_interval_ms", checkpointMs);
+            json.put("examples_per_s", Math.round(training));
+            json.put("passthrough_per_s", Math.round(passthrough));
+            json.put("ratio", round(training / passthrough));
+            json.put("learner_examples_per_s", Math.round(learner[0]));
+            json.put("plain_examples_per_s", Math.round(learner[1]));
+            json.put("learner_vs_plain", round(learner[0] / learner[1]));
+            json.put("auc", round(auc));
+            json.put("holdout_auc", round(holdout));
+            json.put("releases", last[0].getVersion());
+            json.put("cpus", Runtime.getRuntime().availableProcessors());
+            System.out.println(json);
+            return 0;
+        }
+    }
+
+    private Map<String, String> settings(LocalStack stack, String prefix) {
+        Map<String, String> v = new HashMap<>();
+        v.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        v.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        v.put("tideline.topics.prefix", prefix);
+        v.put("tideline.topics.partitions", "4");
+        v.put(TrainingConfig.GROUP_ID, prefix + "training");
+        v.put(TrainingConfig.PARALLELISM, String.valueOf(parallelism));
+        v.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
+        v.put(TrainingConfig.INPUT_WIDTH, String.valueOf(width));
+        v.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
+        v.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
+        v.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, String.valueOf(checkpointMs));
+        v.put(TrainingConfig.STATE_BACKEND, "rocksdb");
+        v.put(TrainingConfig.RESTART_ATTEMPTS, "0");
+        v.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
+        v.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "60000");
+        return v;
+    }
+
+    /** Vectors per second through decode → exactly-once sink, the training job's input path. */
+    private double passthrough(
+            LocalStack stack, TrainingConfig config, TopicCatalog catalog, String topic)
+            throws Exception {
+        Contracts contracts = new Contracts(config.values());
+        StreamExecutionEnvironment env = environment(config);
+        env.fromSource(
+                        TrainingJob.source(
+                                contracts,
+                                catalog.features().name(),
+                                config.getString(TrainingConfig.GROUP_ID) + "-passthrough",
+                                new VectorDeserializer(
+                                        contracts, config.spec().fingerprint(), width),
+                                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST),
+                                "read_committed"),
+                        TrainingJob.eventTime(config),
+                        "features.v1")
+                .process(new TrainingJob.VectorsOnly())
+                .sinkTo(
+                        TrainingJob.sink(
+                                config,
+                                contracts,
+                                config.getString(TrainingConfig.GROUP_ID) + "-passthrough",
+                                new VectorWriter(topic),
+                                DeliveryGuarantee.EXACTLY_ONCE));
+        JobClient job = env.executeAsync("bench pass-through");
+        try (KafkaConsumer<byte[], byte[]> consumer = committedReader(stack, topic)) {
+            return rate(
+                    () -> {
+                        consumer.poll(Duration.ofMillis(100));
+                        return consumer.assignment().stream().mapToLong(consumer::position).sum();
+                    },
+                    examples);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    /** Examples per second trained, from the releases' counts as they become visible. */
+    private double training(
+            LocalStack stack, TrainingConfig config, TopicCatalog catalog, ModelRelease[] last)
+            throws Exception {
+        StreamExecutionEnvironment env = environment(config);
+        TrainingJob.build(env, config);
+        JobClient job = env.executeAsync("bench training");
+        String model = config.getString(TrainingConfig.MODEL);
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                committedReader(stack, catalog.models().name())) {
+            return rate(
+                    () -> {
+                        consumer.poll(Duration.ofMillis(100))
+                                .forEach(
+                                        r -> {
+                                            ModelRelease m =
+                                                    catalog.models()
+                                                            .valueSerde()
+                                                            .deserializer()
+                                                            .deserialize(r.topic(), r.value());
+                                            if (model.equals(m.getModelName())) {
+                                                last[0] = m;
+                                            }
+                                        });
+                        return last[0] == null
+                                ? 0
+                                : Math.round(last[0].getMetrics().get("examples_trained"));
+                    },
+                    examples);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private StreamExecutionEnvironment environment(TrainingConfig config) {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(
+                        parallelism, TrainingJob.flinkConfiguration(config));
+        env.enableCheckpointing(checkpointMs, CheckpointingMode.EXACTLY_ONCE);
+        return env;
+    }
+
+    /**
+     * Watches a committed count until it reaches {@code target}: the rate between the first visible
+     * progress and the end, so job start-up counts for neither job.
+     */
+    private static double rate(LongSupplier count, long target) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long firstAt = -1;
+        long firstCount = 0;
+        while (true) {
+            long c = count.getAsLong();
+            long now = System.nanoTime();
+            if (c > 0 && firstAt < 0) {
+                firstAt = now;
+                firstCount = c;
+            }
+            if (c >= target) {
+                return (c - firstCount) / ((now - firstAt) / 1e9);
+            }
+            if (now > deadline) {
+                throw new IllegalStateException(
+                        "benchmark job reached " + c + " of " + target + " within " + TIMEOUT);
+            }
+        }
+    }
+
+    private static KafkaConsumer<byte[], byte[]> committedReader(LocalStack stack, String topic) {
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        Map.of(
+                                "bootstrap.servers",
+                                stack.bootstrapServers(),
+                                "isolation.level",
+                                "read_committed",
+                                "max.poll.records",
+                                "5000"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+        List<TopicPartition> parts =
+                consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .toList();
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+        return consumer;
+    }
+
+    /** Examples per second of the learner's update path and of the plain loop (JMH). */
+    private static double[] learnerVersusPlain() throws Exception {
+        RunResult learner = jmh("learner");
+        RunResult plain = jmh("plain");
+        return new double[] {
+            learner.getPrimaryResult().getScore(), plain.getPrimaryResult().getScore()
+        };
+    }
+
+    private static RunResult jmh(String method) throws Exception {
+        return new Runner(
+                        new OptionsBuilder()
+                                .include(LearnerBenchmark.class.getName() + "." + method + "$")
+                                .forks(1)
+                                .warmupIterations(3)
+                                .warmupTime(TimeValue.seconds(1))
+                                .measurementIterations(5)
+                                .measurementTime(TimeValue.seconds(1))
+                                .shouldFailOnError(true)
+                                .verbosity(VerboseMode.SILENT)
+                                .build())
+                .runSingle();
+    }
+
+    private static double round(double x) {
+        return Math.round(x * 1000) / 1000.0;
+    }
+
+    /** Writes a vector's id and values, as a pass-through job would forward it. */
+    static final class VectorWriter implements KafkaRecordSerializationSchema<ServedVector> {
+        private final String topic;
+
+        VectorWriter(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public void open(
+                SerializationSchema.InitializationContext context, KafkaSinkContext sinkContext) {}
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(
+                ServedVector v, KafkaSinkContext context, Long timestamp) {
+            ByteBuffer values = ByteBuffer.allocate(4 * v.values.length);
+            for (float x : v.values) {
+                values.putFloat(x);
+            }
+            return new ProducerRecord<>(
+                    topic, v.txnId.getBytes(StandardCharsets.UTF_8), values.array());
+        }
+    }
+}
