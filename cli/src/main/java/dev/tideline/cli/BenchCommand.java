@@ -6,7 +6,11 @@ import picocli.CommandLine.Command;
 @Command(
         name = "bench",
         description = "Benchmarks; each prints one machine-readable JSON line last.",
-        subcommands = {FeaturesBenchCommand.class, ServingBenchCommand.class})
+        subcommands = {
+            FeaturesBenchCommand.class,
+            ServingBenchCommand.class,
+            TrainingBenchCommand.class
+        })
 final class BenchCommand implements Runnable {
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;

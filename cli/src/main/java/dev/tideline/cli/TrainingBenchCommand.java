@@ -1,0 +1,71 @@
+package dev.tideline.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tideline bench training}: runs the training module's benchmark in its own JVM. The Flink
+ * job lives on kafka-clients 4.2.0 and this CLI on 4.3.1, so the two never share a class path: the
+ * child runs {@code flink-training/target/tideline-flink-training.jar} with its {@code lib/}.
+ */
+@Command(
+        name = "training",
+        description =
+                "Benchmark the training job against a Flink pass-through, and the learner against"
+                        + " a plain SGD loop; prints one JSON line last.")
+final class TrainingBenchCommand implements Callable<Integer> {
+
+    static final String MAIN = "dev.tideline.training.bench.TrainingBench";
+
+    @Option(names = "--examples", description = "Labelled vectors (default: ${DEFAULT-VALUE}).")
+    int examples = 100_000;
+
+    @Option(names = "--parallelism", description = "Learners (default: ${DEFAULT-VALUE}).")
+    int parallelism = 2;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path module = home().resolve("flink-training").resolve("target");
+        Path jar = module.resolve("tideline-flink-training.jar");
+        if (!Files.isRegularFile(jar) || !Files.isDirectory(module.resolve("lib"))) {
+            spec.commandLine()
+                    .getErr()
+                    .println(
+                            "tideline: "
+                                    + jar
+                                    + " is not built; run: mvn -q package -DskipTests -pl"
+                                    + " flink-training -am");
+            return 2;
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-cp");
+        // The JVM expands lib/*: the command line stays short (ONNX Runtime needs that).
+        command.add(jar + java.io.File.pathSeparator + module.resolve("lib") + "/*");
+        command.add("-Dlog4j2.configurationFile=classpath:tideline-training-log4j2.xml");
+        command.add(MAIN);
+        command.add("--examples=" + examples);
+        command.add("--parallelism=" + parallelism);
+        Process child = new ProcessBuilder(command).inheritIO().start();
+        try {
+            return child.waitFor();
+        } finally {
+            child.destroy();
+        }
+    }
+
+    /** Where Tideline is checked out: {@code TIDELINE_HOME}, set by the tideline script. */
+    static Path home() throws IOException {
+        String home = System.getenv("TIDELINE_HOME");
+        return home == null ? Path.of("").toAbsolutePath() : Path.of(home);
+    }
+}
