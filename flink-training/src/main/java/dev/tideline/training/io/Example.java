@@ -11,16 +11,13 @@ public final class Example {
     public float[] values;
     public boolean fraud;
     public long eventTimeMs;
-    public String specFingerprint;
 
     public Example() {}
 
-    public Example(
-            String txnId, float[] values, boolean fraud, long eventTimeMs, String specFingerprint) {
+    public Example(String txnId, float[] values, boolean fraud, long eventTimeMs) {
         this.txnId = txnId;
         this.values = values;
         this.fraud = fraud;
         this.eventTimeMs = eventTimeMs;
-        this.specFingerprint = specFingerprint;
     }
 }

@@ -92,15 +92,7 @@ public final class VectorDeserializer implements KafkaRecordDeserializationSchem
             x[i] = values.get(i);
         }
         out.collect(
-                Incoming.of(
-                        new ServedVector(
-                                v.getTxnId(),
-                                v.getEntityId(),
-                                v.getEventTime().toEpochMilli(),
-                                v.getSpecId(),
-                                v.getSpecVersion(),
-                                v.getSpecFingerprint(),
-                                x)));
+                Incoming.of(new ServedVector(v.getTxnId(), v.getEventTime().toEpochMilli(), x)));
     }
 
     @Override

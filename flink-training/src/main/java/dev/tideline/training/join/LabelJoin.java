@@ -36,10 +36,7 @@ public final class LabelJoin
     private final long maturityMs;
     private final long retentionMs;
 
-    private transient ValueState<ServedVector> vector;
-    private transient ValueState<LabelEvent> waitingLabel;
-    private transient ValueState<String> settled;
-    private transient ValueState<Long> forgetAt;
+    private transient ValueState<Transaction> state;
     private transient Counter positives;
     private transient Counter negatives;
     private transient Counter rejected;
@@ -57,14 +54,9 @@ public final class LabelJoin
 
     @Override
     public void open(OpenContext context) {
-        vector =
+        state =
                 getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("vector", ServedVector.class));
-        waitingLabel =
-                getRuntimeContext().getState(new ValueStateDescriptor<>("label", LabelEvent.class));
-        settled = getRuntimeContext().getState(new ValueStateDescriptor<>("settled", String.class));
-        forgetAt =
-                getRuntimeContext().getState(new ValueStateDescriptor<>("forget-at", Long.class));
+                        .getState(new ValueStateDescriptor<>("transaction", Transaction.class));
         var metrics = getRuntimeContext().getMetricGroup().addGroup("tideline_join");
         positives = metrics.counter("examples_positive");
         negatives = metrics.counter("examples_negative");
@@ -75,86 +67,98 @@ public final class LabelJoin
     @Override
     public void processElement1(ServedVector v, Context ctx, Collector<Example> out)
             throws Exception {
-        if (settled.value() != null || vector.value() != null) {
+        Transaction t = state.value();
+        if (t == null) {
+            t = new Transaction();
+        } else if (t.settled != null || t.vector != null) {
             duplicateVectors.inc(); // features.v1 is exactly-once: a second vector is a replay
             return;
         }
-        LabelEvent label = waitingLabel.value();
+        LabelEvent label = t.label;
         if (label != null) {
-            waitingLabel.clear();
+            t.label = null;
             if (label.reportedAtMs <= v.eventTimeMs + maturityMs) {
                 emit(v, label.fraud, out);
-                settle(LABELLED, ctx.timestamp(), ctx);
+                settle(t, LABELLED, v.eventTimeMs, ctx);
             } else {
                 reject(ctx, label, "after-maturity", v);
                 emit(v, false, out);
-                settle(MATURED, ctx.timestamp(), ctx);
+                settle(t, MATURED, v.eventTimeMs, ctx);
             }
-            return;
+        } else {
+            t.vector = v;
+            ctx.timerService().registerEventTimeTimer(v.eventTimeMs + maturityMs);
         }
-        vector.update(v);
-        ctx.timerService().registerEventTimeTimer(v.eventTimeMs + maturityMs);
+        state.update(t);
     }
 
     @Override
     public void processElement2(LabelEvent label, Context ctx, Collector<Example> out)
             throws Exception {
-        ServedVector v = vector.value();
+        Transaction t = state.value();
+        if (t == null) {
+            t = new Transaction();
+        }
+        ServedVector v = t.vector;
         if (v != null) {
-            if (label.reportedAtMs <= v.eventTimeMs + maturityMs) {
-                vector.clear();
-                emit(v, label.fraud, out);
-                settle(LABELLED, ctx.timestamp(), ctx);
-            } else {
+            if (label.reportedAtMs > v.eventTimeMs + maturityMs) {
                 reject(ctx, label, "after-maturity", v); // the vector matures on its timer
+                return;
             }
+            t.vector = null;
+            emit(v, label.fraud, out);
+            settle(t, LABELLED, label.reportedAtMs, ctx);
+        } else if (t.settled != null) {
+            reject(ctx, label, t.settled.equals(LABELLED) ? "duplicate" : MATURED, null);
             return;
-        }
-        String how = settled.value();
-        if (how != null) {
-            reject(ctx, label, how.equals(LABELLED) ? "duplicate" : MATURED, null);
-            return;
-        }
-        if (waitingLabel.value() != null) {
+        } else if (t.label != null) {
             reject(ctx, label, "duplicate", null);
             return;
+        } else {
+            t.label = label;
+            ctx.timerService().registerEventTimeTimer(label.reportedAtMs + maturityMs);
         }
-        waitingLabel.update(label);
-        ctx.timerService().registerEventTimeTimer(label.reportedAtMs + maturityMs);
+        state.update(t);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Example> out)
             throws Exception {
-        ServedVector v = vector.value();
-        if (v != null && timestamp >= v.eventTimeMs + maturityMs) {
-            vector.clear();
-            emit(v, false, out);
-            settle(MATURED, timestamp, ctx);
+        Transaction t = state.value();
+        if (t == null) {
+            return;
         }
-        LabelEvent label = waitingLabel.value();
+        ServedVector v = t.vector;
+        if (v != null && timestamp >= v.eventTimeMs + maturityMs) {
+            t.vector = null;
+            emit(v, false, out);
+            settle(t, MATURED, timestamp, ctx);
+        }
+        LabelEvent label = t.label;
         if (label != null && timestamp >= label.reportedAtMs + maturityMs) {
-            waitingLabel.clear();
+            t.label = null;
             reject(ctx, label, "unknown-transaction", null);
         }
-        Long forget = forgetAt.value();
-        if (forget != null && timestamp >= forget) {
-            settled.clear();
-            forgetAt.clear();
+        if (t.settled != null && timestamp >= t.forgetAtMs) {
+            t.settled = null;
+        }
+        if (t.vector == null && t.label == null && t.settled == null) {
+            state.clear();
+        } else {
+            state.update(t);
         }
     }
 
     private void emit(ServedVector v, boolean fraud, Collector<Example> out) {
         (fraud ? positives : negatives).inc();
-        out.collect(new Example(v.txnId, v.values, fraud, v.eventTimeMs, v.specFingerprint));
+        out.collect(new Example(v.txnId, v.values, fraud, v.eventTimeMs));
     }
 
-    private void settle(String how, Long now, Context ctx) throws Exception {
-        long base = now == null ? ctx.timerService().currentWatermark() : now;
-        long forget = base + retentionMs;
-        settled.update(how);
-        forgetAt.update(forget);
-        ctx.timerService().registerEventTimeTimer(forget);
+    /** Remembers how the transaction settled until {@code at} + the retention period. */
+    private void settle(Transaction t, String how, long at, Context ctx) {
+        t.settled = how;
+        t.forgetAtMs = at + retentionMs;
+        ctx.timerService().registerEventTimeTimer(t.forgetAtMs);
     }
 
     private void reject(Context ctx, LabelEvent label, String reason, ServedVector v) {

@@ -140,7 +140,7 @@ class LearnerTest {
     }
 
     static Example example(int i, boolean fraud) {
-        return new Example("t" + i, new float[] {fraud ? 2f : -1f, i}, fraud, i, "fp");
+        return new Example("t" + i, new float[] {fraud ? 2f : -1f, i}, fraud, i);
     }
 
     static GlobalState global(long version, float[] params) {

@@ -1,0 +1,22 @@
+package dev.tideline.training.join;
+
+import dev.tideline.training.io.LabelEvent;
+import dev.tideline.training.io.ServedVector;
+
+/**
+ * What the label join keeps for one transaction, as one state value (one read and one write per
+ * event, whatever the state backend): the vector waiting to mature, a label that came before its
+ * vector, or, once settled, how and until when it is remembered. A Flink POJO.
+ */
+public final class Transaction {
+
+    public ServedVector vector;
+    public LabelEvent label;
+
+    /** {@link LabelJoin#LABELLED} or {@link LabelJoin#MATURED} once settled, else null. */
+    public String settled;
+
+    public long forgetAtMs;
+
+    public Transaction() {}
+}
