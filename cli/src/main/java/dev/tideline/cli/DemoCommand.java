@@ -6,19 +6,21 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tideline demo}: everything on the embedded default in one JVM: the local stack with the
- * pipeline's topics, and the engines built so far (the feature stage); the others join as they are
- * built.
+ * {@code tideline demo}: everything on the embedded default: the local stack with the pipeline's
+ * topics, the feature stage, a scoring replica and the CDC runner in this JVM, and the training job
+ * in a Flink MiniCluster in a JVM of its own (its Kafka clients differ from the CLI's).
  */
 @Command(
         name = "demo",
         description = {
-            "Run Tideline on the embedded default in one JVM (no Docker).",
+            "Run Tideline on the embedded default (no Docker).",
             "Starts the local stack with every pipeline topic, like 'stack up', the feature"
                     + " stage (read API on tideline.features.http.port, default 7070), a scoring"
                     + " replica (health on tideline.serving.http.port, default 7072) and the"
                     + " embedded CDC runner on the stack's PostgreSQL (health on"
-                    + " tideline.cdc.http.port, default 7071)."
+                    + " tideline.cdc.http.port, default 7071), and the training job in a Flink"
+                    + " MiniCluster in its own JVM (labels mature after"
+                    + " tideline.training.maturity-ms, two minutes here)."
         })
 final class DemoCommand implements Callable<Integer> {
 

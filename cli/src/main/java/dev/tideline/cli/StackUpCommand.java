@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -75,6 +76,7 @@ final class StackUpCommand implements Callable<Integer> {
         AtomicReference<FeatureApp> features = new AtomicReference<>();
         AtomicReference<CdcApp> cdc = new AtomicReference<>();
         AtomicReference<ServingApp> serving = new AtomicReference<>();
+        AtomicReference<Process> training = new AtomicReference<>();
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
@@ -84,6 +86,15 @@ final class StackUpCommand implements Callable<Integer> {
                                     } catch (Exception e) {
                                         log.warn(
                                                 "could not delete {}: {}", stateFile, e.toString());
+                                    }
+                                    Process trainer = training.get();
+                                    if (trainer != null) {
+                                        trainer.destroy();
+                                        try {
+                                            trainer.waitFor(30, TimeUnit.SECONDS);
+                                        } catch (InterruptedException e) {
+                                            Thread.currentThread().interrupt();
+                                        }
                                     }
                                     ServingApp replica = serving.get();
                                     if (replica != null) {
@@ -165,6 +176,23 @@ final class StackUpCommand implements Callable<Integer> {
                 cdc.set(capture);
                 extra +=
                         capture.httpPort() > 0 ? " cdc=http://localhost:" + capture.httpPort() : "";
+            }
+            Path jar = TrainingProcess.jar();
+            if (jar == null) {
+                log.warn(
+                        "Not training: the training module is not built; {}",
+                        TrainingProcess.buildHint());
+                extra += " training=off";
+            } else {
+                Map<String, String> trainingSettings = TrainingProcess.settings(featureSettings);
+                // Labels in a demo arrive within minutes, not the production month.
+                trainingSettings.putIfAbsent("tideline.training.maturity-ms", "120000");
+                trainingSettings.putIfAbsent(
+                        "tideline.training.checkpoint-dir",
+                        stack.workDir().resolve("training-checkpoints").toUri().toString());
+                Process trainer = TrainingProcess.start(jar, trainingSettings);
+                training.set(trainer);
+                extra += " training=pid:" + trainer.pid();
             }
         }
         out.printf(

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             FeaturesCommand.class,
             CdcCommand.class,
             ServeCommand.class,
+            TrainCommand.class,
             BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,

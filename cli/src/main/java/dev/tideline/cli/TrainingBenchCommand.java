@@ -1,7 +1,5 @@
 package dev.tideline.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,23 +32,20 @@ final class TrainingBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path module = home().resolve("flink-training").resolve("target");
-        Path jar = module.resolve("tideline-flink-training.jar");
-        if (!Files.isRegularFile(jar) || !Files.isDirectory(module.resolve("lib"))) {
+        Path jar = TrainingProcess.jar();
+        if (jar == null) {
             spec.commandLine()
                     .getErr()
                     .println(
-                            "tideline: "
-                                    + jar
-                                    + " is not built; run: mvn -q package -DskipTests -pl"
-                                    + " flink-training -am");
+                            "tideline: the training module is not built; "
+                                    + TrainingProcess.buildHint());
             return 2;
         }
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         // The JVM expands lib/*: the command line stays short (ONNX Runtime needs that).
-        command.add(jar + java.io.File.pathSeparator + module.resolve("lib") + "/*");
+        command.add(jar + java.io.File.pathSeparator + jar.resolveSibling("lib") + "/*");
         command.add("-Dlog4j2.configurationFile=classpath:tideline-training-log4j2.xml");
         command.add(MAIN);
         command.add("--examples=" + examples);
@@ -61,11 +56,5 @@ final class TrainingBenchCommand implements Callable<Integer> {
         } finally {
             child.destroy();
         }
-    }
-
-    /** Where Tideline is checked out: {@code TIDELINE_HOME}, set by the tideline script. */
-    static Path home() throws IOException {
-        String home = System.getenv("TIDELINE_HOME");
-        return home == null ? Path.of("").toAbsolutePath() : Path.of(home);
     }
 }

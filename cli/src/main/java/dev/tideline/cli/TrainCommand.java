@@ -1,0 +1,43 @@
+package dev.tideline.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tideline train}: runs the training job in a local Flink MiniCluster against the running
+ * local stack or the given cluster. On a Flink cluster, submit {@code
+ * flink-training/target/tideline-flink-training-job.jar} with {@code flink run} instead.
+ */
+@Command(
+        name = "train",
+        description = {
+            "Run the training job in a local Flink MiniCluster (its own JVM) until Ctrl-C.",
+            "Settings: tideline.training.* (see README); the spec defaults to the built-in one."
+        })
+final class TrainCommand implements Callable<Integer> {
+
+    @Mixin CommonOptions options;
+
+    @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path jar = TrainingProcess.jar();
+        if (jar == null) {
+            spec.commandLine()
+                    .getErr()
+                    .println(
+                            "tideline: the training module is not built; "
+                                    + TrainingProcess.buildHint());
+            return 2;
+        }
+        Process child =
+                TrainingProcess.start(
+                        jar, TrainingProcess.settings(Settings.load(options).engineValues()));
+        Runtime.getRuntime().addShutdownHook(new Thread(child::destroy, "tideline-train-shutdown"));
+        return child.waitFor();
+    }
+}
