@@ -152,6 +152,44 @@ class TrainingJobIT {
                 .isEqualTo((double) data.count);
     }
 
+    @Test
+    void trainsAndPublishesAHiddenLayerModelThatOnnxRuntimeServes(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(16_000, 13);
+        JobClient job =
+                start(
+                        stack,
+                        ns,
+                        catalog,
+                        "fraud-mlp",
+                        2,
+                        Map.of(
+                                TrainingConfig.KIND, "mlp",
+                                TrainingConfig.HIDDEN, "16",
+                                TrainingConfig.STATE_BACKEND, "rocksdb"));
+        try {
+            awaitRunning(job);
+            data.produce(stack.bootstrapServers(), catalog, 4_000);
+            data.advanceClocks(stack.bootstrapServers(), catalog);
+            ModelRelease last = awaitTrained(stack, catalog, "fraud-mlp", data.count);
+
+            byte[] onnx = new byte[last.getOnnx().remaining()];
+            last.getOnnx().duplicate().get(onnx);
+            assertThat(ai.onnx.proto.OnnxMl.ModelProto.parseFrom(onnx).getGraph().getNodeList())
+                    .extracting(ai.onnx.proto.OnnxMl.NodeProto::getOpType)
+                    .contains("Gemm", "Relu", "Sigmoid");
+            assertThat(last.getInputWidth()).isEqualTo(PlantedFraud.WIDTH);
+            assertThat(last.getSpecFingerprint()).isEqualTo(PlantedFraud.FINGERPRINT);
+            assertThat(last.getMetrics().get("onnx_max_difference")).isLessThan(1e-5);
+            assertThat(new PlantedFraud(10_000, 99).auc(last))
+                    .as("holdout AUC of the released MLP")
+                    .isGreaterThanOrEqualTo(0.9);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
     /** Runs the job until a release has trained on every matured example; its metrics. */
     private static Map<String, Double> train(
             LocalStack stack,
