@@ -36,6 +36,7 @@ public final class TrainingConfig extends AppConfig {
     public static final String RELEASE_EVERY_ROUNDS = P + "release-every-rounds";
     public static final String RELEASE_EVERY_MS = P + "release-every-ms";
     public static final String AUC_MARGIN = P + "auc-margin";
+    public static final String GATE_MIN_EXAMPLES = P + "gate-min-examples";
     public static final String SERVER_LEARNING_RATE = P + "server-learning-rate";
     public static final String MATURITY_MS = P + "maturity-ms";
     public static final String RETENTION_MS = P + "retention-ms";
@@ -169,6 +170,15 @@ public final class TrainingConfig extends AppConfig {
                             "Scales each round's example-weighted mean delta: 1 (the default) is"
                                     + " the plain mean; 0 uses the number of learners in the round,"
                                     + " which speeds learning when local steps are few.")
+                    .define(
+                            GATE_MIN_EXAMPLES,
+                            Type.LONG,
+                            1_000L,
+                            ConfigDef.Range.atLeast(1),
+                            Importance.LOW,
+                            "The promotion gate judges a release on its examples since the last"
+                                    + " release when there are at least this many (and both"
+                                    + " classes); otherwise on its cumulative AUC.")
                     .define(
                             AUC_MARGIN,
                             Type.DOUBLE,

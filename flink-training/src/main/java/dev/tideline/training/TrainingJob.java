@@ -249,7 +249,10 @@ public final class TrainingJob {
                 .getSideOutput(Aggregator.RELEASES)
                 .keyBy((ReleaseCandidate c) -> model, Types.STRING)
                 .process(
-                        new Publisher(config.spec(), config.getDouble(TrainingConfig.AUC_MARGIN)),
+                        new Publisher(
+                                config.spec(),
+                                config.getDouble(TrainingConfig.AUC_MARGIN),
+                                config.getLong(TrainingConfig.GATE_MIN_EXAMPLES)),
                         TypeInformation.of(Release.class))
                 .uid("publisher")
                 .name("export, validate, release")

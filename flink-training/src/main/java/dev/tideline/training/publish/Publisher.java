@@ -32,20 +32,28 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
     public static final class Published {
         public long version;
         public double promotedAuc = Double.NaN;
+        public double promotedAucTotal = Double.NaN;
 
         public Published() {}
     }
 
     private final SpecIdentity spec;
     private final double aucMargin;
+    private final long gateMinExamples;
     private transient ValueState<Published> published;
     private transient Counter releases;
     private transient Counter candidates;
     private transient Counter failedValidation;
 
-    public Publisher(SpecIdentity spec, double aucMargin) {
+    /**
+     * @param gateMinExamples the fewest examples since the last release (with both classes) on
+     *     which the promotion gate judges; below that it compares the cumulative AUC with the last
+     *     promotable release's
+     */
+    public Publisher(SpecIdentity spec, double aucMargin, long gateMinExamples) {
         this.spec = spec;
         this.aucMargin = aucMargin;
+        this.gateMinExamples = gateMinExamples;
     }
 
     @Override
@@ -79,13 +87,17 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         if (last == null) {
             last = new Published();
         }
-        // Judged on the examples since the last release; when those cannot give an AUC (one class
-        // only), on everything so far.
-        double auc = Double.isNaN(c.window.auc()) ? c.total.auc() : c.window.auc();
+        // Judged on the examples since the last release; when those are too few (or one class
+        // only), on everything so far against the last promotable release's cumulative AUC.
+        double auc = c.window.auc();
+        double total = c.total.auc();
+        boolean enough = c.window.count >= gateMinExamples && !Double.isNaN(auc);
+        double judged = enough ? auc : total;
+        double against = enough ? last.promotedAuc : last.promotedAucTotal;
         boolean promotable =
-                Double.isNaN(last.promotedAuc)
-                        ? !Double.isNaN(auc)
-                        : !Double.isNaN(auc) && auc >= last.promotedAuc - aucMargin;
+                Double.isNaN(against)
+                        ? !Double.isNaN(judged)
+                        : !Double.isNaN(judged) && judged >= against - aucMargin;
 
         Release r = new Release();
         r.modelName = model;
@@ -115,15 +127,18 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
 
         last.version = r.version;
         if (promotable) {
-            last.promotedAuc = auc;
+            if (enough) {
+                last.promotedAuc = auc;
+            }
+            last.promotedAucTotal = total;
         } else {
             candidates.inc();
             log.warn(
                     "{} v{} is a candidate only: AUC {} is worse than {} by more than {}",
                     model,
                     r.version,
-                    auc,
-                    last.promotedAuc,
+                    judged,
+                    against,
                     aucMargin);
         }
         published.update(last);

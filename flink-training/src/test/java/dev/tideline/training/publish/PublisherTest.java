@@ -22,7 +22,7 @@ class PublisherTest {
         try (var h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
                         new KeyedProcessOperator<>(
-                                new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02)),
+                                new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000)),
                         (ReleaseCandidate c) -> "fraud",
                         Types.STRING)) {
             h.open();
@@ -31,11 +31,19 @@ class PublisherTest {
             h.processElement(candidate(3, 0.89, 0.2f), 0); // within the margin
             h.processElement(candidate(4, 0.80, 0.3f), 0); // worse by more than 0.02
             h.processElement(candidate(5, 0.885, 0.4f), 0); // compared with 0.89, not 0.80
+            ReleaseCandidate small = candidate(6, 0.9, 0.5f); // cumulative AUC 0.9
+            small.window = new ProgressiveMetrics();
+            small.window.add(0.9f, false);
+            small.window.add(0.1f, true); // AUC 0 on two examples: too few to judge
+            h.processElement(small, 0);
 
             List<Release> out = h.extractOutputValues();
-            assertThat(out).extracting(r -> r.version).containsExactly(1L, 2L, 3L, 4L);
-            assertThat(out).extracting(r -> r.promotable).containsExactly(true, true, false, true);
-            assertThat(out).extracting(r -> r.parentVersion).containsExactly(-1L, 1L, 2L, 3L);
+            assertThat(out).extracting(r -> r.version).containsExactly(1L, 2L, 3L, 4L, 5L);
+            assertThat(out)
+                    .extracting(r -> r.promotable)
+                    .as("a tiny window is judged on the cumulative AUC")
+                    .containsExactly(true, true, false, true, true);
+            assertThat(out).extracting(r -> r.parentVersion).containsExactly(-1L, 1L, 2L, 3L, 4L);
             Release first = out.get(0);
             assertThat(first.sha256)
                     .isEqualTo(
