@@ -50,6 +50,7 @@ public final class TrainingConfig extends AppConfig {
     public static final String CHECKPOINT_INTERVAL_MS = P + "checkpoint-interval-ms";
     public static final String CHECKPOINT_DIR = P + "checkpoint-dir";
     public static final String STATE_BACKEND = P + "state-backend";
+    public static final String RESUME_FROM = P + "resume-from";
     public static final String TRANSACTION_TIMEOUT_MS = P + "transaction-timeout-ms";
     public static final String RESTART_ATTEMPTS = P + "restart-attempts";
     public static final String RESTART_DELAY_MS = P + "restart-delay-ms";
@@ -267,6 +268,16 @@ public final class TrainingConfig extends AppConfig {
                             "Where checkpoints go (a URI such as file:///var/lib/tideline or"
                                     + " s3://...); empty keeps them in the JobManager (local runs"
                                     + " only).")
+                    .define(
+                            RESUME_FROM,
+                            Type.STRING,
+                            "latest",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.MEDIUM,
+                            "Where a starting job takes its state from: latest (the newest"
+                                    + " retained checkpoint in a local checkpoint-dir, if any),"
+                                    + " none, or the path of a checkpoint or savepoint. On a"
+                                    + " cluster, flink run -s does the same.")
                     .define(
                             STATE_BACKEND,
                             Type.STRING,

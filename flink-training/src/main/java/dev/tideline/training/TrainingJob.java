@@ -22,6 +22,7 @@ import dev.tideline.training.learn.TrainingSettings;
 import dev.tideline.training.publish.Publisher;
 import dev.tideline.training.publish.Release;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -30,8 +31,10 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -66,6 +69,9 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  */
 public final class TrainingJob {
 
+    private static final org.slf4j.Logger log =
+            org.slf4j.LoggerFactory.getLogger(TrainingJob.class);
+
     public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-records") {};
 
     private TrainingJob() {}
@@ -79,7 +85,26 @@ public final class TrainingJob {
         String dir = config.getString(TrainingConfig.CHECKPOINT_DIR);
         if (!dir.isBlank()) {
             flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+            // Kept when the job is cancelled or its process dies, so that it can resume.
+            flink.set(
+                    CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
+        String resume = config.getString(TrainingConfig.RESUME_FROM);
+        Optional<String> from =
+                switch (resume) {
+                    case "none" -> Optional.empty();
+                    case "latest" ->
+                            dir.isBlank() || !(dir.startsWith("file:") || dir.startsWith("/"))
+                                    ? Optional.empty()
+                                    : CheckpointResume.latest(dir).map(java.net.URI::toString);
+                    default -> Optional.of(resume);
+                };
+        from.ifPresent(
+                path -> {
+                    log.info("Resuming the training job from {}", path);
+                    flink.set(StateRecoveryOptions.SAVEPOINT_PATH, path);
+                });
         int attempts = config.getInt(TrainingConfig.RESTART_ATTEMPTS);
         if (attempts == 0) {
             flink.set(RestartStrategyOptions.RESTART_STRATEGY, "none");

@@ -255,7 +255,7 @@ class TrainingJobIT {
     }
 
     /** The first release that has trained on every matured example. */
-    private static ModelRelease awaitTrained(
+    static ModelRelease awaitTrained(
             LocalStack stack, TopicCatalog catalog, String model, int matured) {
         await().atMost(TIMEOUT)
                 .pollInterval(Duration.ofSeconds(1))
@@ -270,8 +270,7 @@ class TrainingJobIT {
         return r.get(r.size() - 1);
     }
 
-    private static List<ModelRelease> releases(
-            LocalStack stack, TopicCatalog catalog, String model) {
+    static List<ModelRelease> releases(LocalStack stack, TopicCatalog catalog, String model) {
         List<ModelRelease> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : readAll(stack, catalog.models().name(), 0)) {
             ModelRelease m =
@@ -284,7 +283,7 @@ class TrainingJobIT {
     }
 
     /** Every committed record of a topic (waiting for at least {@code atLeast}). */
-    private static List<ConsumerRecord<byte[], byte[]>> readAll(
+    static List<ConsumerRecord<byte[], byte[]>> readAll(
             LocalStack stack, String topic, int atLeast) {
         Map<String, Object> c = new HashMap<>();
         c.put("bootstrap.servers", stack.bootstrapServers());
@@ -311,7 +310,7 @@ class TrainingJobIT {
         return out;
     }
 
-    private static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
+    static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
         Map<String, String> values =
                 Map.of(
                         ClientSettings.REGISTRY_URL,

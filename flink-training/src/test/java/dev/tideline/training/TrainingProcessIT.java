@@ -1,0 +1,125 @@
+package dev.tideline.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.training.bench.PlantedFraud;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job as its own process ({@code TrainingMain} in a MiniCluster), killed and started again. */
+@WithLocalStack
+class TrainingProcessIT {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+
+    @Test
+    void resumesFromItsLastCheckpointAfterItsProcessIsKilled(
+            LocalStack stack, TestNamespace ns, @TempDir Path checkpoints) throws Exception {
+        TopicCatalog catalog = TrainingJobIT.catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(20_000, 17);
+        Map<String, String> settings = new TreeMap<>();
+        settings.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        settings.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        settings.put("tideline.topics.prefix", ns.prefix());
+        settings.put("tideline.topics.partitions", "4");
+        settings.put(TrainingConfig.MODEL, "fraud");
+        settings.put(TrainingConfig.GROUP_ID, ns.name("training"));
+        settings.put(TrainingConfig.PARALLELISM, "2");
+        settings.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
+        settings.put(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
+        settings.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
+        settings.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
+        settings.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, "500");
+        settings.put(TrainingConfig.CHECKPOINT_DIR, checkpoints.toUri().toString());
+        settings.put(TrainingConfig.STATE_BACKEND, "rocksdb");
+        settings.put(TrainingConfig.RESTART_ATTEMPTS, "0");
+        settings.put(TrainingConfig.UPDATE_EVERY, "64");
+        settings.put(TrainingConfig.FLUSH_AFTER_MS, "500");
+        settings.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
+        settings.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
+        settings.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        Path logs = Files.createDirectories(Path.of("target", "child-logs"));
+
+        Process first = launch(settings, logs.resolve(ns.prefix() + "first.log"));
+        Process second = null;
+        try {
+            CompletableFuture<Void> stream =
+                    CompletableFuture.runAsync(
+                            () -> data.produce(stack.bootstrapServers(), catalog, 1_000));
+            // Dies, unclean, once it has published and while vectors still arrive.
+            await().atMost(TIMEOUT)
+                    .until(
+                            () -> {
+                                List<ModelRelease> r =
+                                        TrainingJobIT.releases(stack, catalog, "fraud");
+                                return !r.isEmpty()
+                                        && r.get(r.size() - 1).getMetrics().get("examples_trained")
+                                                > 1_000;
+                            });
+            assertThat(stream).as("killed mid-stream").isNotDone();
+            first.destroyForcibly().waitFor();
+            stream.get();
+            data.advanceClocks(stack.bootstrapServers(), catalog);
+
+            Path secondLog = logs.resolve(ns.prefix() + "second.log");
+            second = launch(settings, secondLog);
+            ModelRelease last = TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
+
+            assertThat(Files.readString(secondLog)).contains("Resuming the training job from");
+            List<ModelRelease> releases = TrainingJobIT.releases(stack, catalog, "fraud");
+            for (int i = 0; i < releases.size(); i++) {
+                assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
+            }
+            assertThat(last.getMetrics().get("examples_trained"))
+                    .as("every matured example trained exactly once across the kill")
+                    .isEqualTo((double) data.count);
+        } finally {
+            first.destroyForcibly().waitFor();
+            if (second != null) {
+                second.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** Starts {@code TrainingMain} in its own JVM, as {@code tideline train} does. */
+    private static Process launch(Map<String, String> settings, Path log) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // ONNX Runtime crashes with a command line over about 4 KiB: the class path goes in a file.
+        Path args = log.resolveSibling(log.getFileName() + ".args");
+        Files.writeString(args, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
+        command.add("@" + args.toAbsolutePath());
+        command.add("-Xmx512m");
+        String logConfig = System.getProperty("log4j2.configurationFile");
+        if (logConfig != null) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.add(TrainingMain.class.getName());
+        settings.forEach(
+                (k, v) -> {
+                    command.add("-D");
+                    command.add(k + "=" + v);
+                });
+        return new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+}
