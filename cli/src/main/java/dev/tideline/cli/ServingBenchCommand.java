@@ -304,9 +304,10 @@ final class ServingBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Scoring alone (the replica's tensor fill, {@link OnnxScorer#score} and the score checks, on
-     * decoded vectors) against bare {@code OrtSession.run} on the same batches with the same
-     * session settings: medians of three alternating rounds after a warm-up, rows per second.
+     * Scoring alone (what the replica does once a batch is decoded, its values already in rows: the
+     * bulk copy into the tensor, {@link OnnxScorer#score} and the score checks) against bare {@code
+     * OrtSession.run} on the same batches with the same session settings: medians of three
+     * alternating rounds after a warm-up, rows per second.
      */
     private double[] scoringVsBare(
             byte[] model,
@@ -342,7 +343,7 @@ final class ServingBenchCommand implements Callable<Integer> {
                     long done = 0;
                     long start = System.nanoTime();
                     while (done < total) {
-                        float[] scores = batch.fill(vectors).score(scorer);
+                        float[] scores = batch.copyIn(rows).score(scorer);
                         if (VectorBatch.firstInvalid(scores) >= 0) {
                             throw new IllegalStateException("the benchmark model scored badly");
                         }

@@ -51,7 +51,10 @@ public final class TopicCatalog {
     private final Topic<String, Prediction> predictions;
     private final Map<String, Topic<byte[], byte[]>> deadLetters;
 
+    private final SchemaRegistryClient registry;
+
     private TopicCatalog(TopicCatalogConfig config, SchemaRegistryClient registry) {
+        this.registry = registry;
         this.config = config;
         int p = config.partitions();
         Map<String, String> compacted = withIsr(Map.of("cleanup.policy", "compact"));
@@ -85,6 +88,11 @@ public final class TopicCatalog {
     /** Builds the catalog; serdes of Avro topics share {@code registry}. */
     public static TopicCatalog create(TopicCatalogConfig config, SchemaRegistryClient registry) {
         return new TopicCatalog(config, registry);
+    }
+
+    /** The registry the catalog's serdes register with and resolve schema ids from. */
+    public SchemaRegistryClient registry() {
+        return registry;
     }
 
     public TopicCatalogConfig config() {

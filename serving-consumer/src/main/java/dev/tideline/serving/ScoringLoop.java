@@ -70,6 +70,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final KafkaProducer<byte[], byte[]> producer;
     private final VectorBatch batch;
+    private final VectorDecoder decoder;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final MeterRegistry registry;
     private final Counter scored;
@@ -116,6 +117,7 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         this.producer =
                 new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         this.batch = new VectorBatch(settings.maxBatch(), settings.width());
+        this.decoder = new VectorDecoder(features, catalog.registry());
         this.fallbacks =
                 Counter.builder("tideline.serving.fallbacks")
                         .description("Vectors scored with the fallback score")
@@ -234,38 +236,40 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     }
 
     private void process(ConsumerRecords<byte[], byte[]> records) {
-        List<FeatureVector> vectors = new ArrayList<>(records.count());
+        List<VectorDecoder.Header> vectors = new ArrayList<>(records.count());
+        float[] rows = batch.staging();
+        int w = settings.width();
         for (ConsumerRecord<byte[], byte[]> r : records) {
-            FeatureVector v;
+            VectorDecoder.Header v = new VectorDecoder.Header();
             try {
-                v = features.valueSerde().deserializer().deserialize(r.topic(), r.value());
+                // Values go straight into the next free row of the tensor.
+                if (!decoder.decode(r.topic(), r.value(), v, rows, vectors.size() * w, w)) {
+                    deadLetter(r, "missing-value", null);
+                    continue;
+                }
             } catch (SerdeException e) {
                 deadLetter(r, "undecodable", e);
                 continue;
             }
-            if (v == null) {
-                deadLetter(r, "missing-value", null);
-            } else if (!settings.specFingerprint().equals(v.getSpecFingerprint())) {
+            if (!settings.specFingerprint().equals(v.specFingerprint)) {
                 deadLetter(
                         r,
                         "unknown-spec",
                         new IllegalArgumentException(
                                 "vector of spec "
-                                        + v.getSpecId()
+                                        + v.specId
                                         + " v"
-                                        + v.getSpecVersion()
+                                        + v.specVersion
                                         + " ("
-                                        + v.getSpecFingerprint()
+                                        + v.specFingerprint
                                         + "); serving scores "
                                         + settings.specFingerprint()));
-            } else if (v.getValues().size() != settings.width()) {
+            } else if (v.width != w) {
                 deadLetter(
                         r,
                         "wrong-width",
                         new IllegalArgumentException(
-                                v.getValues().size()
-                                        + " values, the spec has "
-                                        + settings.width()));
+                                v.width + " values, the spec has " + settings.width()));
             } else {
                 vectors.add(v);
             }
@@ -280,9 +284,8 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
             fallbackReason = "no model in service";
         } else {
             try {
-                batch.fill(vectors);
                 long t0 = System.nanoTime();
-                scores = batch.score(live.scorer());
+                scores = batch.copyIn(vectors.size()).score(live.scorer());
                 scoring.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
             } catch (Exception e) {
                 fallbackReason =
@@ -317,32 +320,31 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         batchSizes.record(vectors.size());
         Instant now = Instant.now();
         for (int i = 0; i < vectors.size(); i++) {
-            FeatureVector v = vectors.get(i);
+            VectorDecoder.Header v = vectors.get(i);
             boolean fallback = scores == null;
             Prediction p =
                     Prediction.newBuilder()
-                            .setTxnId(v.getTxnId())
-                            .setEntityId(v.getEntityId())
+                            .setTxnId(v.txnId)
+                            .setEntityId(v.entityId)
                             .setScore(fallback ? settings.fallbackScore() : scores[i])
                             .setModelName(fallback ? null : live.name())
                             .setModelVersion(fallback ? null : live.version())
-                            .setSpecFingerprint(v.getSpecFingerprint())
+                            .setSpecFingerprint(v.specFingerprint)
                             .setFallback(fallback)
                             .setFallbackReason(fallbackReason)
-                            .setEventTime(v.getEventTime())
+                            .setEventTime(Instant.ofEpochMilli(v.eventTimeMs))
                             .setScoredAt(now)
                             .build();
             producer.send(
                     new ProducerRecord<>(
                             predictions.name(),
-                            v.getEntityId().getBytes(StandardCharsets.UTF_8),
+                            v.entityId.getBytes(StandardCharsets.UTF_8),
                             predictions
                                     .valueSerde()
                                     .serializer()
                                     .serialize(predictions.name(), p)));
             endToEnd.record(
-                    Math.max(0, now.toEpochMilli() - v.getComputedAt().toEpochMilli()),
-                    TimeUnit.MILLISECONDS);
+                    Math.max(0, now.toEpochMilli() - v.computedAtMs), TimeUnit.MILLISECONDS);
         }
     }
 

@@ -52,6 +52,24 @@ public final class VectorBatch {
         return this;
     }
 
+    /**
+     * The rows as written by the decoder, row {@code i} at {@code i * width}; {@link #copyIn} makes
+     * the first {@code rows} of them the tensor.
+     */
+    float[] staging() {
+        return scratch;
+    }
+
+    /** Copies the first {@code rows} staged rows into the tensor, in one bulk copy. */
+    public VectorBatch copyIn(int rows) {
+        if (rows > capacity) {
+            throw new IllegalArgumentException(rows + " rows for a batch of " + capacity);
+        }
+        buffer.put(0, scratch, 0, rows * width);
+        this.rows = rows;
+        return this;
+    }
+
     /** Scores the rows filled last. */
     public float[] score(OnnxScorer scorer) throws ai.onnxruntime.OrtException {
         return scorer.score(buffer, rows);
