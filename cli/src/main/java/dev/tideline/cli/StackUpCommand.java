@@ -177,11 +177,8 @@ final class StackUpCommand implements Callable<Integer> {
                 extra +=
                         capture.httpPort() > 0 ? " cdc=http://localhost:" + capture.httpPort() : "";
             }
-            Path jar = TrainingProcess.jar();
+            Path jar = TrainingProcess.requireJar(new PrintWriter(System.err, true));
             if (jar == null) {
-                log.warn(
-                        "Not training: the training module is not built; {}",
-                        TrainingProcess.buildHint());
                 extra += " training=off";
             } else {
                 Map<String, String> trainingSettings = TrainingProcess.settings(featureSettings);

@@ -25,13 +25,8 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path jar = TrainingProcess.jar();
+        Path jar = TrainingProcess.requireJar(spec.commandLine().getErr());
         if (jar == null) {
-            spec.commandLine()
-                    .getErr()
-                    .println(
-                            "tideline: the training module is not built; "
-                                    + TrainingProcess.buildHint());
             return 2;
         }
         Process child =

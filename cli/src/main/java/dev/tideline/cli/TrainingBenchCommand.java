@@ -1,7 +1,6 @@
 package dev.tideline.cli;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,25 +31,15 @@ final class TrainingBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path jar = TrainingProcess.jar();
+        Path jar = TrainingProcess.requireJar(spec.commandLine().getErr());
         if (jar == null) {
-            spec.commandLine()
-                    .getErr()
-                    .println(
-                            "tideline: the training module is not built; "
-                                    + TrainingProcess.buildHint());
             return 2;
         }
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-cp");
-        // The JVM expands lib/*: the command line stays short (ONNX Runtime needs that).
-        command.add(jar + java.io.File.pathSeparator + jar.resolveSibling("lib") + "/*");
-        command.add("-Dlog4j2.configurationFile=classpath:tideline-training-log4j2.xml");
-        command.add(MAIN);
-        command.add("--examples=" + examples);
-        command.add("--parallelism=" + parallelism);
-        Process child = new ProcessBuilder(command).inheritIO().start();
+        Process child =
+                TrainingProcess.start(
+                        jar,
+                        MAIN,
+                        List.of("--examples=" + examples, "--parallelism=" + parallelism));
         try {
             return child.waitFor();
         } finally {

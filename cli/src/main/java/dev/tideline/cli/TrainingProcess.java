@@ -33,9 +33,15 @@ final class TrainingProcess {
         return Files.isRegularFile(jar) && Files.isDirectory(module.resolve("lib")) ? jar : null;
     }
 
-    /** How to build it, for messages. */
-    static String buildHint() {
-        return "build it with: mvn -q package -DskipTests -pl flink-training -am";
+    /** The built jar, or null after telling {@code err} how to build it. */
+    static Path requireJar(java.io.PrintWriter err) {
+        Path jar = jar();
+        if (jar == null) {
+            err.println(
+                    "tideline: the training module is not built; build it with: mvn -q package"
+                            + " -DskipTests -pl flink-training -am");
+        }
+        return jar;
     }
 
     /**
@@ -66,18 +72,25 @@ final class TrainingProcess {
 
     /** Starts {@code TrainingMain} with these settings; its output goes where ours does. */
     static Process start(Path jar, Map<String, String> settings) throws IOException {
+        List<String> args = new ArrayList<>();
+        settings.forEach(
+                (k, v) -> {
+                    args.add("-D");
+                    args.add(k + "=" + v);
+                });
+        return start(jar, MAIN, args);
+    }
+
+    /** Starts a main class of the training module with these arguments. */
+    static Process start(Path jar, String mainClass, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
         // The JVM expands lib/*: the command line stays short (ONNX Runtime needs that).
         command.add(jar + File.pathSeparator + jar.resolveSibling("lib") + "/*");
         command.add("-Dlog4j2.configurationFile=classpath:tideline-training-log4j2.xml");
-        command.add(MAIN);
-        settings.forEach(
-                (k, v) -> {
-                    command.add("-D");
-                    command.add(k + "=" + v);
-                });
+        command.add(mainClass);
+        command.addAll(args);
         return new ProcessBuilder(command).inheritIO().start();
     }
 }

@@ -4,17 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.training.bench.PlantedFraud;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -54,9 +53,8 @@ class TrainingProcessIT {
         settings.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
         settings.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
         settings.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
-        Path logs = Files.createDirectories(Path.of("target", "child-logs"));
 
-        Process first = launch(settings, logs.resolve(ns.prefix() + "first.log"));
+        Process first = launch(settings, ChildJvm.logFile(ns, "first.log"));
         Process second = null;
         try {
             CompletableFuture<Void> stream =
@@ -77,7 +75,7 @@ class TrainingProcessIT {
             stream.get();
             data.advanceClocks(stack.bootstrapServers(), catalog);
 
-            Path secondLog = logs.resolve(ns.prefix() + "second.log");
+            Path secondLog = ChildJvm.logFile(ns, "second.log");
             second = launch(settings, secondLog);
             ModelRelease last = TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
 
@@ -99,27 +97,6 @@ class TrainingProcessIT {
 
     /** Starts {@code TrainingMain} in its own JVM, as {@code tideline train} does. */
     private static Process launch(Map<String, String> settings, Path log) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // ONNX Runtime crashes with a command line over about 4 KiB: the class path goes in a file.
-        Path args = log.resolveSibling(log.getFileName() + ".args");
-        Files.writeString(args, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
-        command.add("@" + args.toAbsolutePath());
-        command.add("-Xmx512m");
-        String logConfig = System.getProperty("log4j2.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j2.configurationFile=" + logConfig);
-        }
-        command.add(TrainingMain.class.getName());
-        settings.forEach(
-                (k, v) -> {
-                    command.add("-D");
-                    command.add(k + "=" + v);
-                });
-        return new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        return ChildJvm.start(TrainingMain.class, settings, "512m", log);
     }
 }

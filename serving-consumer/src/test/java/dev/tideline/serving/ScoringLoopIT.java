@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.DeadLetter;
@@ -97,7 +98,6 @@ class ScoringLoopIT {
     void scoresEveryVectorExactlyOnceWhenAReplicaProcessIsKilled(LocalStack stack, TestNamespace ns)
             throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
-        Path logs = java.nio.file.Files.createDirectories(Path.of("target", "child-logs"));
         publish(
                 stack,
                 catalog,
@@ -109,7 +109,7 @@ class ScoringLoopIT {
         }
         try (ServingApp survivor =
                 ServingApp.start(new ServingConfig(serviceConfig(stack, ns, "survivor", -1)))) {
-            Path log = logs.resolve(ns.prefix() + "child.log");
+            Path log = ChildJvm.logFile(ns, "child.log");
             Process child = launch(serviceConfig(stack, ns, "child", childPort), log);
             try {
                 HttpClient http = HttpClient.newHttpClient();
@@ -172,30 +172,7 @@ class ScoringLoopIT {
 
     /** Starts a replica in its own JVM, as {@code java -jar tideline-serving-consumer.jar}. */
     private static Process launch(Map<String, String> config, Path log) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // ONNX Runtime 1.29 crashes (SIGSEGV) while creating its environment in a process whose
-        // command line is longer than about 4 KiB: the class path goes in an argument file.
-        Path argFile = log.resolveSibling(log.getFileName() + ".args");
-        java.nio.file.Files.writeString(
-                argFile, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
-        command.add("@" + argFile.toAbsolutePath());
-        command.add("-Xmx256m");
-        String logConfig = System.getProperty("log4j2.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j2.configurationFile=" + logConfig);
-        }
-        command.add(ServingMain.class.getName());
-        config.forEach(
-                (k, v) -> {
-                    command.add("-D");
-                    command.add(k + "=" + v);
-                });
-        return new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        return ChildJvm.start(ServingMain.class, config, "256m", log);
     }
 
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.DeadLetter;
@@ -14,7 +15,6 @@ import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.RiskTier;
 import dev.tideline.schemas.avro.Transaction;
 import dev.tideline.schemas.config.ClientSettings;
-import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -219,9 +219,7 @@ class FeatureStageIT {
 
     /** Child logs stay in target/ for the CI report. */
     private static Path logFile(TestNamespace ns, String name) throws IOException {
-        Path dir = Path.of("target", "child-logs");
-        java.nio.file.Files.createDirectories(dir);
-        return dir.resolve(ns.prefix() + name);
+        return ChildJvm.logFile(ns, name);
     }
 
     /** The first few transactions whose vectors differ, with the features that differ. */
@@ -515,29 +513,8 @@ class FeatureStageIT {
         return FeatureApp.start(new FeatureConfig(config));
     }
 
-    /**
-     * Starts an instance in its own JVM, as {@code java -cp ... FeatureMain} would in production.
-     */
+    /** Starts an instance in its own JVM, as {@code java -jar} would in production. */
     private static Process launch(Map<String, String> config, Path log) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("-Xmx256m");
-        String logConfig = System.getProperty("log4j2.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j2.configurationFile=" + logConfig);
-        }
-        command.add(FeatureMain.class.getName());
-        config.forEach(
-                (k, v) -> {
-                    command.add("-D");
-                    command.add(k + "=" + v);
-                });
-        return new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        return ChildJvm.start(FeatureMain.class, config, "256m", log);
     }
 }

@@ -33,19 +33,12 @@ public final class LabelDeserializer implements KafkaRecordDeserializationSchema
         if (r.value() == null) {
             return;
         }
-        SourceRecord source =
-                new SourceRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value());
+        SourceRecord source = SourceRecord.of(r);
         Label label;
         try {
             label = topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
         } catch (SerdeException e) {
-            out.collect(
-                    Incoming.of(
-                            new Rejected(
-                                    source,
-                                    "undecodable",
-                                    e.getClass().getName(),
-                                    e.getMessage())));
+            out.collect(Incoming.of(Rejected.because(source, "undecodable", e)));
             return;
         }
         out.collect(

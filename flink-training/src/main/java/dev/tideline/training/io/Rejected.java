@@ -19,4 +19,9 @@ public final class Rejected {
         this.errorClass = errorClass;
         this.message = message;
     }
+
+    /** A record rejected because of an error, named by its class and message. */
+    public static Rejected because(SourceRecord source, String reason, Throwable error) {
+        return new Rejected(source, reason, error.getClass().getName(), error.getMessage());
+    }
 }

@@ -18,4 +18,10 @@ public final class SourceRecord {
         this.key = key;
         this.value = value;
     }
+
+    /** The coordinates and bytes of a consumed record. */
+    public static SourceRecord of(
+            org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r) {
+        return new SourceRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value());
+    }
 }

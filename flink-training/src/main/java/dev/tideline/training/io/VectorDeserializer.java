@@ -34,19 +34,12 @@ public final class VectorDeserializer implements KafkaRecordDeserializationSchem
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> r, Collector<Incoming> out) {
-        SourceRecord source =
-                new SourceRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value());
+        SourceRecord source = SourceRecord.of(r);
         FeatureVector v;
         try {
             v = topic.valueSerde().deserializer().deserialize(r.topic(), r.value());
         } catch (SerdeException e) {
-            out.collect(
-                    Incoming.of(
-                            new Rejected(
-                                    source,
-                                    "undecodable",
-                                    e.getClass().getName(),
-                                    e.getMessage())));
+            out.collect(Incoming.of(Rejected.because(source, "undecodable", e)));
             return;
         }
         if (v == null) {

@@ -1,0 +1,56 @@
+package dev.tideline.localstack.junit;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts an engine's {@code main} in a JVM of its own, on this test JVM's class path, as it runs in
+ * production, so that a test can kill it with SIGKILL ({@link Process#destroyForcibly}). Settings
+ * are passed as {@code -D key=value} arguments; output goes to a log file.
+ */
+public final class ChildJvm {
+
+    private ChildJvm() {}
+
+    /** Where child logs go: {@code target/child-logs} of the module under test. */
+    public static Path logFile(TestNamespace ns, String name) throws IOException {
+        Path dir = Files.createDirectories(Path.of("target", "child-logs"));
+        return dir.resolve(ns.prefix() + name);
+    }
+
+    /**
+     * Starts {@code mainClass} with {@code settings} and a {@code maxHeap} such as {@code 256m}.
+     * The class path goes in an argument file: ONNX Runtime 1.29 crashes creating its environment
+     * in a process whose command line is longer than about 4 KiB.
+     */
+    public static Process start(
+            Class<?> mainClass, Map<String, String> settings, String maxHeap, Path log)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path args = log.resolveSibling(log.getFileName() + ".args");
+        Files.writeString(args, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
+        command.add("@" + args.toAbsolutePath());
+        command.add("-Xmx" + maxHeap);
+        String logConfig = System.getProperty("log4j2.configurationFile");
+        if (logConfig != null) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.add(mainClass.getName());
+        settings.forEach(
+                (k, v) -> {
+                    command.add("-D");
+                    command.add(k + "=" + v);
+                });
+        return new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+}
