@@ -149,7 +149,6 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         ctx.output(RELEASES, c);
         s.window = new ProgressiveMetrics();
         s.releasedVersion = s.global.version;
-        s.lastReleaseMs = now;
         s.roundsSinceRelease = 0;
     }
 
@@ -165,7 +164,6 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         s.window = new ProgressiveMetrics();
         s.total = new ProgressiveMetrics();
         long now = ctx.timerService().currentProcessingTime();
-        s.lastReleaseMs = now;
         // Every releaseEvery the aggregator releases the model if its version moved since.
         s.nextReleaseCheckMs = now + settings.releaseEvery().toMillis();
         ctx.timerService().registerProcessingTimeTimer(s.nextReleaseCheckMs);

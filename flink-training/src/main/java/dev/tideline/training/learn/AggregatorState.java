@@ -18,7 +18,6 @@ public final class AggregatorState {
     public long roundOpenedMs = -1;
 
     public long releasedVersion;
-    public long lastReleaseMs;
     public long nextReleaseCheckMs;
     public int roundsSinceRelease;
 
