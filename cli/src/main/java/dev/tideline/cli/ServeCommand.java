@@ -33,10 +33,7 @@ final class ServeCommand implements Callable<Integer> {
      */
     static ServingConfig config(Settings settings) {
         Map<String, String> values = settings.engineValues();
-        FeatureSpec spec =
-                FeatureSpec.resolve(
-                        values.getOrDefault(
-                                "tideline.features.spec", "builtin:" + FeatureSpec.DEFAULT));
+        FeatureSpec spec = Settings.featureSpec(values);
         values.putIfAbsent(ServingConfig.SPEC_FINGERPRINT, spec.fingerprint());
         values.putIfAbsent(ServingConfig.INPUT_WIDTH, String.valueOf(spec.size()));
         return new ServingConfig(values);

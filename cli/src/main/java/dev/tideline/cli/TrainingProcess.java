@@ -59,10 +59,7 @@ final class TrainingProcess {
                         out.put(k, v);
                     }
                 });
-        FeatureSpec spec =
-                FeatureSpec.resolve(
-                        engineValues.getOrDefault(
-                                "tideline.features.spec", "builtin:" + FeatureSpec.DEFAULT));
+        FeatureSpec spec = Settings.featureSpec(engineValues);
         out.putIfAbsent(PREFIX + "spec-id", spec.id());
         out.putIfAbsent(PREFIX + "spec-version", String.valueOf(spec.version()));
         out.putIfAbsent(PREFIX + "spec-fingerprint", spec.fingerprint());

@@ -138,6 +138,18 @@ public final class TrainingJob {
                 .withIdleness(idle);
     }
 
+    /**
+     * Exactly-once checkpointing at the configured interval, and the state backend, restarts and
+     * resume point of {@link #flinkConfiguration}; shared with {@code bench training}'s
+     * pass-through.
+     */
+    public static void configure(StreamExecutionEnvironment env, TrainingConfig config) {
+        env.enableCheckpointing(
+                config.getLong(TrainingConfig.CHECKPOINT_INTERVAL_MS),
+                CheckpointingMode.EXACTLY_ONCE);
+        env.configure(flinkConfiguration(config));
+    }
+
     /** Adds the job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, TrainingConfig config) {
         Contracts contracts = new Contracts(config.values());
@@ -146,10 +158,7 @@ public final class TrainingJob {
         String group = config.getString(TrainingConfig.GROUP_ID);
         int parallelism = settings.learners();
         env.setParallelism(parallelism);
-        env.enableCheckpointing(
-                config.getLong(TrainingConfig.CHECKPOINT_INTERVAL_MS),
-                CheckpointingMode.EXACTLY_ONCE);
-        env.configure(flinkConfiguration(config));
+        configure(env, config);
 
         WatermarkStrategy<Incoming> byEventTime = eventTime(config);
 

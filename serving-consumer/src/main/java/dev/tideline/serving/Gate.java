@@ -17,7 +17,9 @@ public enum Gate {
     /** ONNX Runtime loads it and its input and output fit [batch, width] → one score per row. */
     LOAD("load"),
     /** A canary batch scores without NaN or infinity, inside [0, 1]. */
-    CANARY("canary");
+    CANARY("canary"),
+    /** In shadow mode: it scored its shadow vectors without an error or a bad score. */
+    SHADOW("shadow");
 
     private final String label;
 

@@ -176,11 +176,7 @@ public final class ModelSwitch implements AutoCloseable {
         }
         ModelGates.Verdict verdict = gates.check(release);
         if (verdict instanceof ModelGates.Refused refused) {
-            Counter.builder("tideline.serving.model.refusals")
-                    .description("Releases refused, by gate")
-                    .tag("gate", refused.gate().label())
-                    .register(registry)
-                    .increment();
+            countRefusal(refused.gate());
             if (refused.retryable()) {
                 retry = release;
                 retryAfterMs = System.currentTimeMillis() + RETRY_EVERY.toMillis();
@@ -261,11 +257,7 @@ public final class ModelSwitch implements AutoCloseable {
         if (failed) {
             shadow.set(null);
             banned.add(live.version());
-            Counter.builder("tideline.serving.model.refusals")
-                    .description("Releases refused, by gate")
-                    .tag("gate", "shadow")
-                    .register(registry)
-                    .increment();
+            countRefusal(Gate.SHADOW);
             log.warn("Shadow {} v{} failed while scoring: dropped", live.name(), live.version());
             live.scorer().retire();
             return;
@@ -285,6 +277,14 @@ public final class ModelSwitch implements AutoCloseable {
                     sh.scored);
             promote(live);
         }
+    }
+
+    private void countRefusal(Gate gate) {
+        Counter.builder("tideline.serving.model.refusals")
+                .description("Releases refused, by gate")
+                .tag("gate", gate.label())
+                .register(registry)
+                .increment();
     }
 
     /** The score at or above which a vector counts as flagged, for shadow disagreement. */

@@ -28,7 +28,6 @@ import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
@@ -174,7 +173,8 @@ public final class TrainingBench implements Callable<Integer> {
             LocalStack stack, TrainingConfig config, TopicCatalog catalog, String topic)
             throws Exception {
         Contracts contracts = new Contracts(config.values());
-        StreamExecutionEnvironment env = environment(config);
+        StreamExecutionEnvironment env = environment();
+        TrainingJob.configure(env, config);
         env.fromSource(
                         TrainingJob.source(
                                 contracts,
@@ -215,7 +215,7 @@ public final class TrainingBench implements Callable<Integer> {
     private double training(
             LocalStack stack, TrainingConfig config, TopicCatalog catalog, ModelRelease[] last)
             throws Exception {
-        StreamExecutionEnvironment env = environment(config);
+        StreamExecutionEnvironment env = environment();
         TrainingJob.build(env, config);
         JobClient job = env.executeAsync("bench training");
         String model = config.getString(TrainingConfig.MODEL);
@@ -263,12 +263,9 @@ public final class TrainingBench implements Callable<Integer> {
         return Math.round(m.getMetrics().get("examples_trained"));
     }
 
-    private StreamExecutionEnvironment environment(TrainingConfig config) {
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.createLocalEnvironment(
-                        parallelism, TrainingJob.flinkConfiguration(config));
-        env.enableCheckpointing(checkpointMs, CheckpointingMode.EXACTLY_ONCE);
-        return env;
+    /** A local MiniCluster environment; the jobs configure checkpointing from the settings. */
+    private StreamExecutionEnvironment environment() {
+        return StreamExecutionEnvironment.createLocalEnvironment(parallelism);
     }
 
     /**
