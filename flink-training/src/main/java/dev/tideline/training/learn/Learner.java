@@ -30,6 +30,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     private transient LocalModel model;
     private transient List<LearnerState> inherited;
     private transient long lastExampleMs;
+    private transient long lastReportMs;
     private transient Counter trained;
     private transient Counter updatesSent;
     private transient Counter globalsAdopted;
@@ -72,6 +73,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         }
         inherited = List.of();
         lastExampleMs = getProcessingTimeService().getCurrentProcessingTime();
+        lastReportMs = lastExampleMs;
         scheduleFlush();
     }
 
@@ -101,6 +103,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         if (update != null) {
             output.collect(new StreamRecord<>(update));
             updatesSent.inc();
+            lastReportMs = getProcessingTimeService().getCurrentProcessingTime();
         }
     }
 
@@ -110,13 +113,18 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
 
     private void scheduleFlush() {
         long every = settings.flushAfter().toMillis();
+        long holdLimit = 2 * settings.roundTimeout().toMillis();
         getProcessingTimeService()
                 .registerTimer(
                         getProcessingTimeService().getCurrentProcessingTime() + every,
                         now -> {
-                            // Quiet: no example for a while. A learner holding its update for a
-                            // newer global model while examples flow keeps holding it.
-                            if (now - lastExampleMs >= every) {
+                            // Quiet: no example for a while. Or held too long: a learner waits
+                            // for a newer global version at most two round timeouts, so that it
+                            // cannot wait forever (after a restore it may hold a version sent
+                            // before the crash, which the restored aggregator has yet to pass).
+                            boolean quiet = now - lastExampleMs >= every;
+                            boolean heldTooLong = now - lastReportMs >= holdLimit;
+                            if (quiet || heldTooLong) {
                                 emit(model.takeUpdate(subtask()));
                             }
                             scheduleFlush();

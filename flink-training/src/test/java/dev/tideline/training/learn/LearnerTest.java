@@ -139,6 +139,24 @@ class LearnerTest {
         }
     }
 
+    @Test
+    void sendsAHeldUpdateAfterTwoRoundTimeoutsWithoutANewerVersion() throws Exception {
+        try (var h = harness()) {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < 20; i++) {
+                h.processElement1(example(i, i % 3 == 0), i);
+            }
+            assertThat(updates(h)).as("three sent, the rest held").hasSize(3);
+            // Examples keep flowing, so the learner is not quiet; no newer version comes.
+            h.setProcessingTime(4_999);
+            h.processElement1(example(20, false), 20);
+            h.setProcessingTime(5_000);
+            assertThat(updates(h)).hasSize(4);
+            assertThat(updates(h).get(3).examples).as("everything held goes").isEqualTo(9);
+        }
+    }
+
     static Example example(int i, boolean fraud) {
         return new Example("t" + i, new float[] {fraud ? 2f : -1f, i}, fraud, i);
     }
