@@ -54,8 +54,8 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         AggregatorState s = stateOf(ctx);
         long now = ctx.timerService().currentProcessingTime();
         s.examplesTrained += u.examples;
-        s.window.merge(u.metrics);
-        s.total.merge(u.metrics);
+        u.metrics.addTo(s.window);
+        u.metrics.addTo(s.total);
         s.global.scaler.merge(u.scaler);
         s.maxEventTimeMs = Math.max(s.maxEventTimeMs, u.maxEventTimeMs);
         // A base ahead of the aggregator is a version sent before a restore (the sync topic is

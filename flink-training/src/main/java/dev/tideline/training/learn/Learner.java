@@ -29,6 +29,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     private transient ListState<LearnerState> stored;
     private transient LocalModel model;
     private transient List<LearnerState> inherited;
+    private transient boolean copyValues;
     private transient long lastExampleMs;
     private transient long lastReportMs;
     private transient Counter trained;
@@ -64,6 +65,7 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     @Override
     public void open() throws Exception {
         super.open();
+        copyValues = getExecutionConfig().isObjectReuseEnabled();
         var metrics = getMetricGroup().addGroup("tideline_learner");
         trained = metrics.counter("examples_trained");
         updatesSent = metrics.counter("updates_sent");
@@ -82,7 +84,9 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         Example e = element.getValue();
         lastExampleMs = getProcessingTimeService().getCurrentProcessingTime();
         try {
-            model.train(e.values, e.fraud, e.eventTimeMs);
+            // The model keeps an example's values until its mini-batch is trained: with object
+            // reuse on, the record's array may be handed out again before then.
+            model.train(copyValues ? e.values.clone() : e.values, e.fraud, e.eventTimeMs);
         } catch (IllegalArgumentException wrongWidth) {
             throw new IllegalStateException("example " + e.txnId + ": " + wrongWidth.getMessage());
         }

@@ -3,7 +3,7 @@ package dev.tideline.training.learn;
 import dev.tideline.training.model.FeatureScaler;
 import dev.tideline.training.model.Network;
 import dev.tideline.training.model.Optimizer;
-import dev.tideline.training.model.ProgressiveMetrics;
+import dev.tideline.training.model.ScoreLog;
 
 /**
  * A learner's replica of the model and what it has not reported yet; checkpointed as operator
@@ -27,12 +27,24 @@ public final class LearnerState {
     /** The global statistics adopted plus those of the updates sent since. */
     public FeatureScaler scaler;
 
-    /** Moments of the examples since the last update: per-feature sums and sums of squares. */
+    /**
+     * Moments of the examples since the last update: per-feature sums and sums of squares of their
+     * difference from {@link #pendingShift}.
+     */
     public double[] pendingSum;
 
     public double[] pendingSumOfSquares;
 
-    public ProgressiveMetrics metrics;
+    /**
+     * The point the pending moments are taken about (null: zero), chosen when the first of them
+     * arrived: the global mean, or that example itself before there were statistics, when a
+     * feature's mean is far from zero relative to its spread.
+     */
+    public float[] pendingShift;
+
+    /** Progressive validation of the examples since the last update. */
+    public ScoreLog metrics;
+
     public float[] gradient;
     public int inBatch;
     public long pendingExamples;
@@ -53,7 +65,7 @@ public final class LearnerState {
         s.scaler = new FeatureScaler(settings.width());
         s.pendingSum = new double[settings.width()];
         s.pendingSumOfSquares = new double[settings.width()];
-        s.metrics = new ProgressiveMetrics();
+        s.metrics = new ScoreLog(settings.updateEvery());
         s.gradient = new float[s.network.params.length];
         return s;
     }

@@ -1,24 +1,25 @@
 package dev.tideline.training.learn;
 
 import dev.tideline.training.model.FeatureScaler;
-import dev.tideline.training.model.Network;
-import dev.tideline.training.model.ProgressiveMetrics;
+import dev.tideline.training.model.ScoreLog;
 
 /**
- * A learner's model replica and the rules it trains by, without Flink: test-then-train per example,
- * when to report, what an update holds, and how a newer global version is adopted. The {@link
- * Learner} operator checkpoints its {@link LearnerState} and moves records; the benchmark measures
- * this class alone.
+ * A learner's model replica and the rules it trains by, without Flink: test-then-train per example
+ * in mini-batches, when to report, what an update holds, and how a newer global version is adopted.
+ * The {@link Learner} operator checkpoints its {@link LearnerState} and moves records; the
+ * benchmark measures this class alone.
  */
 public final class LocalModel {
 
-    /** Examples between refreshes of the standardisation from the running statistics. */
+    /** Fewest examples between refreshes of the standardisation from the running statistics. */
     static final int REFRESH = 64;
+
+    /** Means within this many standard deviations of zero need no shift for their moments. */
+    static final double CENTRED = 64;
 
     private final TrainingSettings settings;
     private LearnerState s;
-    private final float[] z;
-    private final float[] hidden;
+    private final MiniBatch batch;
     private float[] mean;
     private float[] inverseStd;
     private long scaledAt;
@@ -26,53 +27,99 @@ public final class LocalModel {
     public LocalModel(TrainingSettings settings, LearnerState state) {
         this.settings = settings;
         this.s = state;
-        this.z = new float[settings.width()];
-        this.hidden = new float[Math.max(1, settings.hidden())];
+        this.batch = new MiniBatch(settings.width(), settings.batchSize(), settings.hidden());
     }
 
     public static LocalModel fresh(TrainingSettings settings) {
         return new LocalModel(settings, LearnerState.fresh(settings));
     }
 
+    /** The state to checkpoint, with every example added so far trained on. */
     public LearnerState state() {
+        trainBuffered();
         return s;
     }
 
     /**
-     * Scores one example with the model as it is, then trains on it; returns the score.
+     * Adds one example to the mini-batch; when the batch is full, scores each of its examples with
+     * the model as it is, then trains on them. The model keeps {@code values} until then: the
+     * caller must not change the array.
      *
      * @throws IllegalArgumentException when the example does not have the model's width
      */
-    public float train(float[] values, boolean fraud, long eventTimeMs) {
+    public void train(float[] values, boolean fraud, long eventTimeMs) {
         if (values.length != settings.width()) {
             throw new IllegalArgumentException(
                     values.length + " values, the model takes " + settings.width());
         }
-        long seen = s.scaler.count + s.pendingExamples;
-        if (mean == null || seen < REFRESH || seen - scaledAt >= REFRESH) {
-            FeatureScaler view = s.scaler.copy();
-            view.merge(pending());
-            mean = view.meanAsFloats();
-            inverseStd = view.inverseStd();
-            scaledAt = seen;
+        if (s.pendingExamples == 0) {
+            s.pendingShift = momentShift(values);
         }
-        Network.standardise(values, mean, inverseStd, z);
-        float p = s.network.accumulateGradient(z, fraud ? 1 : 0, s.gradient, hidden);
-        s.metrics.add(p, fraud);
-        double[] sum = s.pendingSum;
-        double[] squares = s.pendingSumOfSquares;
-        for (int i = 0; i < sum.length; i++) {
-            double v = values[i];
-            sum[i] += v;
-            squares[i] += v * v;
-        }
+        batch.add(values, fraud);
         s.maxEventTimeMs = Math.max(s.maxEventTimeMs, eventTimeMs);
         s.pendingExamples++;
-        if (++s.inBatch == settings.batchSize()) {
+        if (s.inBatch + batch.size() == settings.batchSize()) {
+            trainBuffered();
             s.optimizer.step(s.network.params, s.gradient, s.inBatch);
             s.inBatch = 0;
         }
-        return p;
+    }
+
+    /**
+     * The point this update's moments are summed about. Zero (null) when every feature's mean is
+     * within {@link #CENTRED} standard deviations of zero, where float sums of squares within a
+     * mini-batch lose nothing that matters and the learner's loop is shortest; otherwise the global
+     * mean, or this first example before there are statistics.
+     */
+    private float[] momentShift(float[] first) {
+        FeatureScaler g = s.scaler;
+        if (g.count < REFRESH) {
+            return first.clone();
+        }
+        double[] variance = g.variance();
+        for (int j = 0; j < variance.length; j++) {
+            if (g.mean[j] * g.mean[j] > CENTRED * CENTRED * variance[j]) {
+                return g.meanAsFloats();
+            }
+        }
+        return null;
+    }
+
+    /** Trains on the examples buffered so far (their gradient waits for the batch's step). */
+    private void trainBuffered() {
+        int n = batch.size();
+        if (n == 0) {
+            return;
+        }
+        refreshStandardisation();
+        batch.train(
+                s.network,
+                mean,
+                inverseStd,
+                s.pendingShift,
+                s.gradient,
+                s.pendingSum,
+                s.pendingSumOfSquares);
+        s.metrics.addAll(batch.scores(), batch.labels(), n);
+        s.inBatch += n;
+        batch.clear();
+    }
+
+    /**
+     * Standardisation follows the running statistics, global and pending. It changes only between
+     * mini-batches (or on a new global version), and less often as the statistics settle: after at
+     * least {@link #REFRESH} examples and a sixteenth more than at the last refresh.
+     */
+    private void refreshStandardisation() {
+        long trained = s.scaler.count + s.pendingExamples - batch.size();
+        boolean due = s.inBatch == 0 && trained - scaledAt >= Math.max(REFRESH, scaledAt / 16);
+        if (mean == null || trained < REFRESH || due) {
+            FeatureScaler view = s.scaler.copy();
+            view.merge(pending(s.pendingExamples - batch.size()));
+            mean = view.meanAsFloats();
+            inverseStd = view.inverseStd();
+            scaledAt = trained;
+        }
     }
 
     /**
@@ -86,9 +133,12 @@ public final class LocalModel {
                 && s.sentOnBase <= settings.maxStaleness();
     }
 
-    /** Statistics of the examples since the last update. */
-    private FeatureScaler pending() {
-        return FeatureScaler.ofMoments(s.pendingExamples, s.pendingSum, s.pendingSumOfSquares);
+    /** Statistics of the first {@code count} examples since the last update. */
+    private FeatureScaler pending(long count) {
+        return count == 0
+                ? new FeatureScaler(settings.width())
+                : FeatureScaler.ofMoments(
+                        count, s.pendingShift, s.pendingSum, s.pendingSumOfSquares);
     }
 
     public boolean hasPending() {
@@ -100,6 +150,7 @@ public final class LocalModel {
         if (s.pendingExamples == 0) {
             return null;
         }
+        trainBuffered();
         if (s.inBatch > 0) {
             s.optimizer.step(s.network.params, s.gradient, s.inBatch);
             s.inBatch = 0;
@@ -108,7 +159,7 @@ public final class LocalModel {
         for (int i = 0; i < delta.length; i++) {
             delta[i] = s.network.params[i] - s.reported[i];
         }
-        FeatureScaler statistics = pending();
+        FeatureScaler statistics = pending(s.pendingExamples);
         s.scaler.merge(statistics);
         ModelUpdate u =
                 new ModelUpdate(
@@ -117,13 +168,14 @@ public final class LocalModel {
                         s.pendingExamples,
                         delta,
                         statistics,
-                        s.metrics,
+                        s.metrics.trimmed(),
                         s.maxEventTimeMs);
         s.sentOnBase++;
         s.reported = s.network.params.clone();
         s.pendingSum = new double[settings.width()];
         s.pendingSumOfSquares = new double[settings.width()];
-        s.metrics = new ProgressiveMetrics();
+        s.pendingShift = null;
+        s.metrics = new ScoreLog(settings.updateEvery());
         s.pendingExamples = 0;
         return u;
     }
@@ -137,6 +189,7 @@ public final class LocalModel {
         if (g.version <= s.baseVersion) {
             return false;
         }
+        trainBuffered(); // scored with the model they arrived under
         float[] params = g.network.params.clone();
         for (int i = 0; i < params.length; i++) {
             params[i] += s.network.params[i] - s.reported[i];

@@ -1,7 +1,7 @@
 package dev.tideline.training.learn;
 
 import dev.tideline.training.model.FeatureScaler;
-import dev.tideline.training.model.ProgressiveMetrics;
+import dev.tideline.training.model.ScoreLog;
 
 /**
  * What a learner sends the aggregator every K examples: the change to its parameters since its last
@@ -15,7 +15,7 @@ public final class ModelUpdate {
     public long examples;
     public float[] delta;
     public FeatureScaler scaler;
-    public ProgressiveMetrics metrics;
+    public ScoreLog metrics;
     public long maxEventTimeMs;
 
     public ModelUpdate() {}
@@ -26,7 +26,7 @@ public final class ModelUpdate {
             long examples,
             float[] delta,
             FeatureScaler scaler,
-            ProgressiveMetrics metrics,
+            ScoreLog metrics,
             long maxEventTimeMs) {
         this.learner = learner;
         this.baseVersion = baseVersion;

@@ -72,16 +72,19 @@ public final class FeatureScaler {
     }
 
     /**
-     * The statistics of {@code count} examples from their per-feature sums and sums of squares (a
-     * learner keeps those per update: two multiply-adds per feature and example).
+     * The statistics of {@code count} examples from their per-feature sums and sums of squares
+     * about {@code shift} (null: zero). A learner keeps those per update; summing {@code x - shift}
+     * rather than {@code x} keeps the variance accurate when a feature's mean dwarfs its spread.
      */
-    public static FeatureScaler ofMoments(long count, double[] sum, double[] sumOfSquares) {
+    public static FeatureScaler ofMoments(
+            long count, float[] shift, double[] sum, double[] sumOfSquares) {
         FeatureScaler s = new FeatureScaler(sum.length);
         s.count = count;
         if (count > 0) {
             for (int i = 0; i < sum.length; i++) {
-                s.mean[i] = sum[i] / count;
-                s.m2[i] = Math.max(0, sumOfSquares[i] - sum[i] * s.mean[i]);
+                double shifted = sum[i] / count;
+                s.mean[i] = (shift == null ? 0 : shift[i]) + shifted;
+                s.m2[i] = Math.max(0, sumOfSquares[i] - sum[i] * shifted);
             }
         }
         return s;

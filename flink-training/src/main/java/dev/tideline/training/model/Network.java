@@ -152,7 +152,7 @@ public final class Network {
         return s;
     }
 
-    static float sigmoid(float x) {
+    public static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 

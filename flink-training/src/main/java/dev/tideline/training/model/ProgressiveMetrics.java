@@ -4,12 +4,13 @@ package dev.tideline.training.model;
  * Progressive validation in mergeable form: each example is scored before it is trained on, and the
  * score lands in a histogram of positives or negatives. Histograms add, so learners' metrics merge
  * exactly; AUC is computed from them (ties within a bin count half), log-loss from its sum. With
- * 4096 bins the AUC is within about 1e-3 of the exact figure. A Flink POJO.
+ * 4096 bins the AUC is within about 1e-3 of the exact figure. Two histograms take 64 KB: learners
+ * send theirs as a {@link ScoreLog}. A Flink POJO.
  */
 public final class ProgressiveMetrics {
 
     public static final int BINS = 4096;
-    private static final double EPS = 1e-7;
+    private static final float MIN_LIKELIHOOD = 1e-7f;
 
     public long[] positives = new long[BINS];
     public long[] negatives = new long[BINS];
@@ -17,15 +18,21 @@ public final class ProgressiveMetrics {
     public long count;
 
     public void add(float score, boolean fraud) {
-        int bin = Math.min(BINS - 1, Math.max(0, (int) (score * BINS)));
-        if (fraud) {
-            positives[bin]++;
-        } else {
-            negatives[bin]++;
-        }
-        double p = Math.min(1 - EPS, Math.max(EPS, score));
-        logLossSum -= fraud ? Math.log(p) : Math.log(1 - p);
+        (fraud ? positives : negatives)[bin(score)]++;
+        logLossSum -= Math.log(likelihood(score, fraud));
         count++;
+    }
+
+    /** The histogram bin of a score in [0, 1]. */
+    static int bin(float score) {
+        return Math.max(0, Math.min(BINS - 1, (int) (score * BINS)));
+    }
+
+    /** The probability a score gave the label ({@code p} or {@code 1 - p}), at least 1e-7. */
+    static float likelihood(float score, boolean fraud) {
+        float y = fraud ? 1 : 0;
+        float likelihood = y * score + (1 - y) * (1 - score); // without a branch
+        return likelihood < MIN_LIKELIHOOD ? MIN_LIKELIHOOD : likelihood;
     }
 
     public void merge(ProgressiveMetrics other) {

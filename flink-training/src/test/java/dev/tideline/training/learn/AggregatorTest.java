@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
 import dev.tideline.training.model.FeatureScaler;
-import dev.tideline.training.model.ProgressiveMetrics;
+import dev.tideline.training.model.ScoreLog;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -106,10 +106,10 @@ class AggregatorTest {
 
     static ModelUpdate update(int learner, long base, long examples, float... delta) {
         FeatureScaler scaler = new FeatureScaler(2);
-        ProgressiveMetrics metrics = new ProgressiveMetrics();
+        ScoreLog metrics = new ScoreLog((int) examples);
         for (int i = 0; i < examples; i++) {
             scaler.add(new float[] {i, 1});
-            metrics.add(0.5f, i % 2 == 0);
+            metrics.addAll(new float[] {0.5f}, new boolean[] {i % 2 == 0}, 1);
         }
         return new ModelUpdate(learner, base, examples, delta, scaler, metrics, 10);
     }

@@ -55,7 +55,7 @@ class LearnerTest {
             assertThat(u.examples).isEqualTo(4);
             assertThat(u.baseVersion).isZero();
             assertThat(u.metrics.count).as("each example scored before training").isEqualTo(4);
-            assertThat(u.metrics.positiveCount()).isEqualTo(2);
+            assertThat(u.metrics.toMetrics().positiveCount()).isEqualTo(2);
             assertThat(u.scaler.count).isEqualTo(4);
             assertThat(u.maxEventTimeMs).isEqualTo(3);
             assertThat(u.delta).as("it trained").isNotEqualTo(new float[3]);

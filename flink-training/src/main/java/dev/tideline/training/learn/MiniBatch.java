@@ -1,0 +1,178 @@
+package dev.tideline.training.learn;
+
+import dev.tideline.training.model.Network;
+
+/**
+ * The examples of the current mini-batch that have not been trained on yet, and the arithmetic that
+ * trains on them together. Parameters change only between mini-batches, so scoring the buffered
+ * examples when the batch is trained gives each the score it would have had on arrival:
+ * test-then-train holds.
+ *
+ * <p>Rows are kept by reference (copying them costs about as much as the logistic model's
+ * arithmetic); the caller must not change an array it has added until {@link #train} has run. Not
+ * checkpointed: {@link LocalModel} trains what is buffered before its state is read.
+ *
+ * <p>Moments are summed in float within a batch and in double across batches, about a reference
+ * point ({@code shift}) when a feature's mean is far from zero relative to its spread. When none
+ * is, logistic regression takes a shorter path: the standardisation is folded into the weights
+ * ({@code θ·z + b = x·(θ∘s) + b − Σ θ_j s_j μ_j} with {@code z = (x − μ)∘s}) and the gradient is
+ * mapped back to the standardised parameters once per batch.
+ */
+final class MiniBatch {
+
+    private final int width;
+    private final float[][] rows;
+    private final boolean[] labels;
+    private final float[] scores;
+    private int size;
+
+    private final float[] folded;
+    private final float[] rawGradient;
+    private final float[] sum;
+    private final float[] squares;
+    private final float[] z;
+    private final float[] hidden;
+
+    MiniBatch(int width, int capacity, int hidden) {
+        this.width = width;
+        this.rows = new float[capacity][];
+        this.labels = new boolean[capacity];
+        this.scores = new float[capacity];
+        this.folded = new float[width];
+        this.rawGradient = new float[width];
+        this.sum = new float[width];
+        this.squares = new float[width];
+        this.z = new float[width];
+        this.hidden = new float[Math.max(1, hidden)];
+    }
+
+    int size() {
+        return size;
+    }
+
+    void add(float[] values, boolean fraud) {
+        rows[size] = values;
+        labels[size] = fraud;
+        size++;
+    }
+
+    /** The scores of the examples just trained on, before they were trained on. */
+    float[] scores() {
+        return scores;
+    }
+
+    boolean[] labels() {
+        return labels;
+    }
+
+    /** Forgets the rows trained on (their scores and labels stay readable until the next add). */
+    void clear() {
+        for (int e = 0; e < size; e++) {
+            rows[e] = null;
+        }
+        size = 0;
+    }
+
+    /**
+     * Scores the buffered examples with {@code network} over inputs standardised by {@code mean}
+     * and {@code inverseStd}, adds their log-loss gradient to {@code gradient} and their moments
+     * about {@code shift} (null: zero) to {@code momentSum} and {@code momentSquares}.
+     */
+    void train(
+            Network network,
+            float[] mean,
+            float[] inverseStd,
+            float[] shift,
+            float[] gradient,
+            double[] momentSum,
+            double[] momentSquares) {
+        if (shift == null && network.hidden() == 0) {
+            trainCentredLogistic(network.params, mean, inverseStd, gradient);
+        } else {
+            for (int e = 0; e < size; e++) {
+                float[] x = rows[e];
+                Network.standardise(x, mean, inverseStd, z);
+                scores[e] = network.accumulateGradient(z, labels[e] ? 1 : 0, gradient, hidden);
+                for (int j = 0; j < width; j++) {
+                    float v = x[j] - (shift == null ? 0 : shift[j]);
+                    sum[j] += v;
+                    squares[j] += v * v;
+                }
+            }
+        }
+        for (int j = 0; j < width; j++) {
+            momentSum[j] += sum[j];
+            momentSquares[j] += squares[j];
+            sum[j] = 0;
+            squares[j] = 0;
+        }
+    }
+
+    /**
+     * Logistic regression when every feature's mean is near zero relative to its spread, so that
+     * folding the standardisation into the weights loses no precision worth having: one pass over
+     * each example for its score, then its gradient and moments four examples at a time (each
+     * accumulator read and written once for the four, one accumulator per loop).
+     */
+    private void trainCentredLogistic(
+            float[] params, float[] mean, float[] inverseStd, float[] gradient) {
+        int w = width;
+        float bias = params[w];
+        for (int j = 0; j < w; j++) {
+            float a = params[j] * inverseStd[j];
+            folded[j] = a;
+            bias -= a * mean[j];
+        }
+        for (int e = 0; e < size; e++) {
+            float[] x = rows[e];
+            float s = bias;
+            for (int j = 0; j < w; j++) {
+                s += folded[j] * x[j];
+            }
+            scores[e] = s;
+        }
+        for (int e = 0; e < size; e++) {
+            scores[e] = Network.sigmoid(scores[e]);
+        }
+        float dSum = 0;
+        float[] g = rawGradient;
+        int e = 0;
+        for (; e + 4 <= size; e += 4) {
+            float[] x0 = rows[e];
+            float[] x1 = rows[e + 1];
+            float[] x2 = rows[e + 2];
+            float[] x3 = rows[e + 3];
+            float d0 = scores[e] - (labels[e] ? 1 : 0);
+            float d1 = scores[e + 1] - (labels[e + 1] ? 1 : 0);
+            float d2 = scores[e + 2] - (labels[e + 2] ? 1 : 0);
+            float d3 = scores[e + 3] - (labels[e + 3] ? 1 : 0);
+            for (int j = 0; j < w; j++) {
+                g[j] += (d0 * x0[j] + d1 * x1[j]) + (d2 * x2[j] + d3 * x3[j]);
+            }
+            for (int j = 0; j < w; j++) {
+                sum[j] += (x0[j] + x1[j]) + (x2[j] + x3[j]);
+            }
+            for (int j = 0; j < w; j++) {
+                squares[j] += (x0[j] * x0[j] + x1[j] * x1[j]) + (x2[j] * x2[j] + x3[j] * x3[j]);
+            }
+            dSum += (d0 + d1) + (d2 + d3);
+        }
+        for (; e < size; e++) {
+            float[] x = rows[e];
+            float d = scores[e] - (labels[e] ? 1 : 0);
+            for (int j = 0; j < w; j++) {
+                float v = x[j];
+                g[j] += d * v;
+                sum[j] += v;
+                squares[j] += v * v;
+            }
+            dSum += d;
+        }
+        // Back to the standardised parameters: Σ d·z_j = s_j·(Σ d·x_j − μ_j·Σ d).
+        for (int j = 0; j < w; j++) {
+            gradient[j] += inverseStd[j] * (g[j] - mean[j] * dSum);
+            g[j] = 0;
+        }
+        gradient[w] += dSum;
+    }
+}
