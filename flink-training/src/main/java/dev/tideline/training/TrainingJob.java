@@ -258,10 +258,11 @@ public final class TrainingJob {
 
         String model = settings.modelName();
         SingleOutputStreamOperator<GlobalState> aggregated =
-                updates.keyBy(u -> model, Types.STRING)
-                        .process(new Aggregator(settings))
+                updates.transform(
+                                "aggregator",
+                                TypeInformation.of(GlobalState.class),
+                                new Aggregator(settings))
                         .uid("aggregator")
-                        .name("aggregator")
                         .setParallelism(1)
                         .setMaxParallelism(1)
                         .setBufferTimeout(0);

@@ -2,12 +2,15 @@ package dev.tideline.training.learn;
 
 import dev.tideline.training.model.FeatureScaler;
 import dev.tideline.training.model.ProgressiveMetrics;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
+import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -19,13 +22,20 @@ import org.apache.flink.util.OutputTag;
  * counted; its examples still count as trained. Every {@code releaseEveryRounds} rounds, or every
  * {@code releaseEvery} when the version moved, the current model goes to the {@link #RELEASES} side
  * output for export and publication.
+ *
+ * <p>Its state is read and changed by every update, so it lives on the heap and is written to
+ * operator state at each checkpoint (keyed state in RocksDB would serialise the global model and
+ * both metric histograms twice per update). Its timers are processing-time callbacks, set again
+ * after a restore.
  */
-public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, GlobalState> {
+public final class Aggregator extends AbstractStreamOperator<GlobalState>
+        implements OneInputStreamOperator<ModelUpdate, GlobalState> {
 
     public static final OutputTag<ReleaseCandidate> RELEASES = new OutputTag<>("releases") {};
 
     private final TrainingSettings settings;
-    private transient ValueState<AggregatorState> stored;
+    private transient ListState<AggregatorState> stored;
+    private transient AggregatorState s;
     private transient Counter rounds;
     private transient Counter roundsTimedOut;
     private transient Counter discarded;
@@ -38,21 +48,48 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
     }
 
     @Override
-    public void open(OpenContext context) {
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
         stored =
-                getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("aggregator", AggregatorState.class));
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("tideline_aggregator");
-        rounds = metrics.counter("rounds");
-        roundsTimedOut = metrics.counter("rounds_timed_out");
-        discarded = metrics.counter("updates_discarded");
+                context.getOperatorStateStore()
+                        .getListState(
+                                new ListStateDescriptor<>("aggregator", AggregatorState.class));
+        for (AggregatorState restored : stored.get()) {
+            s = restored;
+        }
+        if (s == null) {
+            s = new AggregatorState();
+            var network = settings.initialNetwork();
+            s.global = new GlobalState(0, network, new FeatureScaler(settings.width()), 0, 0);
+            s.roundSum = new float[network.params.length];
+            s.window = new ProgressiveMetrics();
+            s.total = new ProgressiveMetrics();
+            s.nextReleaseCheckMs = -1;
+        }
     }
 
     @Override
-    public void processElement(ModelUpdate u, Context ctx, Collector<GlobalState> out)
-            throws Exception {
-        AggregatorState s = stateOf(ctx);
-        long now = ctx.timerService().currentProcessingTime();
+    public void open() throws Exception {
+        super.open();
+        var metrics = getMetricGroup().addGroup("tideline_aggregator");
+        rounds = metrics.counter("rounds");
+        roundsTimedOut = metrics.counter("rounds_timed_out");
+        discarded = metrics.counter("updates_discarded");
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        if (s.roundOpenedMs >= 0) {
+            at(s.roundOpenedMs + settings.roundTimeout().toMillis()); // a round open at the crash
+        }
+        // Every releaseEvery the aggregator releases the model if its version moved since.
+        if (s.nextReleaseCheckMs < 0) {
+            s.nextReleaseCheckMs = now + settings.releaseEvery().toMillis();
+        }
+        at(s.nextReleaseCheckMs);
+    }
+
+    @Override
+    public void processElement(StreamRecord<ModelUpdate> element) {
+        ModelUpdate u = element.getValue();
+        long now = getProcessingTimeService().getCurrentProcessingTime();
         s.examplesTrained += u.examples;
         u.metrics.addTo(s.window);
         u.metrics.addTo(s.total);
@@ -68,8 +105,7 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         } else {
             if (s.roundOpenedMs < 0) {
                 s.roundOpenedMs = now;
-                ctx.timerService()
-                        .registerProcessingTimeTimer(now + settings.roundTimeout().toMillis());
+                at(now + settings.roundTimeout().toMillis());
             }
             for (int i = 0; i < u.delta.length; i++) {
                 s.roundSum[i] += u.examples * u.delta[i];
@@ -77,38 +113,40 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
             s.roundWeight += u.examples;
             s.roundReporters |= 1L << u.learner;
             if (Long.bitCount(s.roundReporters) >= settings.learners()) {
-                closeRound(s, now, out);
+                closeRound(now);
             }
         }
         if (s.roundsSinceRelease >= settings.releaseEveryRounds()) {
-            release(s, now, ctx);
+            release(now);
         }
-        stored.update(s);
     }
 
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<GlobalState> out)
-            throws Exception {
-        AggregatorState s = stored.value();
-        if (s == null) {
-            return;
-        }
+    private void at(long timestamp) {
+        getProcessingTimeService().registerTimer(timestamp, this::onTimer);
+    }
+
+    private void onTimer(long timestamp) {
         if (s.roundOpenedMs >= 0
                 && timestamp >= s.roundOpenedMs + settings.roundTimeout().toMillis()) {
             roundsTimedOut.inc();
-            closeRound(s, timestamp, out);
+            closeRound(timestamp);
         }
         if (timestamp >= s.nextReleaseCheckMs) {
             if (s.global.version > s.releasedVersion) {
-                release(s, timestamp, ctx);
+                release(timestamp);
             }
             s.nextReleaseCheckMs = timestamp + settings.releaseEvery().toMillis();
-            ctx.timerService().registerProcessingTimeTimer(s.nextReleaseCheckMs);
+            at(s.nextReleaseCheckMs);
         }
-        stored.update(s);
     }
 
-    private void closeRound(AggregatorState s, long now, Collector<GlobalState> out) {
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        stored.update(List.of(s));
+    }
+
+    private void closeRound(long now) {
         if (s.roundWeight > 0) {
             float[] p = s.global.network.params;
             // The example-weighted mean of the round's deltas, times the server learning rate
@@ -127,14 +165,14 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
             s.global.createdAtMs = now;
             s.roundsSinceRelease++;
             rounds.inc();
-            out.collect(s.global.copy());
+            output.collect(new StreamRecord<>(s.global.copy()));
         }
         s.roundWeight = 0;
         s.roundReporters = 0;
         s.roundOpenedMs = -1;
     }
 
-    private void release(AggregatorState s, long now, Context ctx) {
+    private void release(long now) {
         ReleaseCandidate c = new ReleaseCandidate();
         c.globalVersion = s.global.version;
         c.network = s.global.network.copy();
@@ -146,27 +184,9 @@ public final class Aggregator extends KeyedProcessFunction<String, ModelUpdate, 
         c.updatesDiscarded = s.updatesDiscarded;
         c.maxEventTimeMs = s.maxEventTimeMs;
         c.createdAtMs = now;
-        ctx.output(RELEASES, c);
+        output.collect(RELEASES, new StreamRecord<>(c));
         s.window = new ProgressiveMetrics();
         s.releasedVersion = s.global.version;
         s.roundsSinceRelease = 0;
-    }
-
-    private AggregatorState stateOf(Context ctx) throws Exception {
-        AggregatorState s = stored.value();
-        if (s != null) {
-            return s;
-        }
-        s = new AggregatorState();
-        var network = settings.initialNetwork();
-        s.global = new GlobalState(0, network, new FeatureScaler(settings.width()), 0, 0);
-        s.roundSum = new float[network.params.length];
-        s.window = new ProgressiveMetrics();
-        s.total = new ProgressiveMetrics();
-        long now = ctx.timerService().currentProcessingTime();
-        // Every releaseEvery the aggregator releases the model if its version moved since.
-        s.nextReleaseCheckMs = now + settings.releaseEvery().toMillis();
-        ctx.timerService().registerProcessingTimeTimer(s.nextReleaseCheckMs);
-        return s;
     }
 }

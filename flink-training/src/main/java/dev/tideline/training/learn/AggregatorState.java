@@ -2,7 +2,10 @@ package dev.tideline.training.learn;
 
 import dev.tideline.training.model.ProgressiveMetrics;
 
-/** The aggregator's keyed state: the global model and the round being gathered. A Flink POJO. */
+/**
+ * The aggregator's state (operator state, one for the job): the global model, the round being
+ * gathered, and the metrics since the last release and in total. A Flink POJO.
+ */
 public final class AggregatorState {
 
     public GlobalState global;

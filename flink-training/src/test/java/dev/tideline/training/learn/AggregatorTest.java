@@ -7,22 +7,18 @@ import dev.tideline.training.model.FeatureScaler;
 import dev.tideline.training.model.ScoreLog;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class AggregatorTest {
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> harness(
-            int learners) throws Exception {
+    private static OneInputStreamOperatorTestHarness<ModelUpdate, GlobalState> harness(int learners)
+            throws Exception {
         var h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
-                                new Aggregator(LearnerTest.settings(4, learners))),
-                        u -> "fraud",
-                        Types.STRING);
+                new OneInputStreamOperatorTestHarness<>(
+                        new Aggregator(LearnerTest.settings(4, learners)));
         h.setProcessingTime(0);
         h.open();
         return h;
@@ -104,6 +100,43 @@ class AggregatorTest {
         }
     }
 
+    @Test
+    void anOpenRoundAndItsTimersSurviveACheckpointAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness(2)) {
+            h.processElement(update(0, 0, 4, 1f, 0f, 0f), 0);
+            h.processElement(update(1, 0, 4, 1f, 0f, 0f), 0);
+            h.setProcessingTime(100);
+            h.processElement(update(0, 1, 6, 0f, 2f, 0f), 0); // opens round 2
+            snapshot = h.snapshot(1, 100);
+        }
+        var settings = LearnerTest.settings(4, 2);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new Aggregator(settings))) {
+            h.setProcessingTime(1_000);
+            h.initializeState(snapshot);
+            h.open();
+            assertThat(globals(h)).isEmpty();
+            h.setProcessingTime(2_100); // the round's timeout, set again on restore
+            assertThat(globals(h))
+                    .singleElement()
+                    .satisfies(
+                            g -> {
+                                assertThat(g.version).isEqualTo(2);
+                                assertThat(g.network.params).containsExactly(1f, 2f, 0f);
+                                assertThat(g.scaler.count).isEqualTo(14);
+                            });
+            h.setProcessingTime(3_600_000); // the release check, from before the restore
+            assertThat(releases(h))
+                    .singleElement()
+                    .satisfies(
+                            c -> {
+                                assertThat(c.globalVersion).isEqualTo(2);
+                                assertThat(c.examplesTrained).isEqualTo(14);
+                                assertThat(c.window.count).isEqualTo(14);
+                            });
+        }
+    }
+
     static ModelUpdate update(int learner, long base, long examples, float... delta) {
         FeatureScaler scaler = new FeatureScaler(2);
         ScoreLog metrics = new ScoreLog((int) examples);
@@ -115,12 +148,12 @@ class AggregatorTest {
     }
 
     private static List<GlobalState> globals(
-            KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> h) {
+            OneInputStreamOperatorTestHarness<ModelUpdate, GlobalState> h) {
         return h.extractOutputValues();
     }
 
     private static List<ReleaseCandidate> releases(
-            KeyedOneInputStreamOperatorTestHarness<String, ModelUpdate, GlobalState> h) {
+            OneInputStreamOperatorTestHarness<ModelUpdate, GlobalState> h) {
         ConcurrentLinkedQueue<StreamRecord<ReleaseCandidate>> out =
                 h.getSideOutput(Aggregator.RELEASES);
         return out == null ? List.of() : out.stream().map(StreamRecord::getValue).toList();
