@@ -1,6 +1,7 @@
 package dev.tideline.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -27,6 +28,14 @@ final class TrainingBenchCommand implements Callable<Integer> {
     @Option(names = "--parallelism", description = "Learners (default: ${DEFAULT-VALUE}).")
     int parallelism = 2;
 
+    @Option(names = "--width", description = "Features per vector (default: 24).")
+    Integer width;
+
+    @Option(
+            names = "--checkpoint-interval-ms",
+            description = "Checkpoint interval of both jobs (default: 1000).")
+    Long checkpointMs;
+
     @Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -35,15 +44,25 @@ final class TrainingBenchCommand implements Callable<Integer> {
         if (jar == null) {
             return 2;
         }
-        Process child =
-                TrainingProcess.start(
-                        jar,
-                        MAIN,
-                        List.of("--examples=" + examples, "--parallelism=" + parallelism));
+        Process child = TrainingProcess.start(jar, MAIN, arguments());
         try {
             return child.waitFor();
         } finally {
             child.destroy();
         }
+    }
+
+    /** The options as the benchmark takes them; those not given keep the benchmark's defaults. */
+    private List<String> arguments() {
+        List<String> args = new ArrayList<>();
+        args.add("--examples=" + examples);
+        args.add("--parallelism=" + parallelism);
+        if (width != null) {
+            args.add("--width=" + width);
+        }
+        if (checkpointMs != null) {
+            args.add("--checkpoint-interval-ms=" + checkpointMs);
+        }
+        return args;
     }
 }
