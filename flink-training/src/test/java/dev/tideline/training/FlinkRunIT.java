@@ -1,0 +1,88 @@
+package dev.tideline.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tideline.localstack.LocalStack;
+import dev.tideline.localstack.junit.TestNamespace;
+import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.training.bench.PlantedFraud;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shaded job jar deployed as a user deploys it: {@code flink run -d
+ * tideline-flink-training-job.jar --config training.properties} against a standalone Flink 2.2
+ * session cluster whose class path holds Flink and nothing of Tideline's, Kafka's or Avro's.
+ */
+@WithLocalStack
+class FlinkRunIT {
+
+    private static final Path JOB_JAR = Path.of("target", "tideline-flink-training-job.jar");
+
+    @Test
+    void theJobJarTrainsAndPublishesOnAStandaloneCluster(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        assertThat(JOB_JAR).as("the job jar, built by mvn package").exists();
+        TopicCatalog catalog = TrainingJobIT.catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(8_000, 29);
+        data.produce(stack.bootstrapServers(), catalog);
+        data.advanceClocks(stack.bootstrapServers(), catalog);
+
+        Properties settings = new Properties();
+        settings.setProperty(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        settings.setProperty(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        settings.setProperty("tideline.topics.prefix", ns.prefix());
+        settings.setProperty("tideline.topics.partitions", "4");
+        settings.setProperty(TrainingConfig.MODEL, "fraud");
+        settings.setProperty(TrainingConfig.GROUP_ID, ns.name("training"));
+        settings.setProperty(TrainingConfig.PARALLELISM, "2");
+        settings.setProperty(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
+        settings.setProperty(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
+        settings.setProperty(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
+        settings.setProperty(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
+        settings.setProperty(TrainingConfig.CHECKPOINT_INTERVAL_MS, "500");
+        settings.setProperty(
+                TrainingConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString());
+        settings.setProperty(TrainingConfig.STATE_BACKEND, "rocksdb");
+        settings.setProperty(TrainingConfig.UPDATE_EVERY, "64");
+        settings.setProperty(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
+        settings.setProperty(TrainingConfig.RELEASE_EVERY_MS, "1000");
+        settings.setProperty(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        Path file = dir.resolve("training.properties");
+        try (Writer w = Files.newBufferedWriter(file)) {
+            settings.store(w, "flink run");
+        }
+
+        try (StandaloneFlinkCluster cluster =
+                StandaloneFlinkCluster.start(dir.resolve("flink"), 4)) {
+            int code =
+                    cluster.run(
+                            List.of(
+                                    "-d",
+                                    JOB_JAR.toAbsolutePath().toString(),
+                                    "--config",
+                                    file.toString()));
+            String client = Files.readString(cluster.log("flink-run"));
+            assertThat(code).as(client).isZero();
+            assertThat(client).contains("Job has been submitted with JobID");
+
+            ModelRelease last = TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
+
+            List<ModelRelease> releases = TrainingJobIT.releases(stack, catalog, "fraud");
+            for (int i = 0; i < releases.size(); i++) {
+                assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
+            }
+            assertThat(last.getMetrics().get("examples_trained")).isEqualTo((double) data.count);
+            assertThat(last.getMetrics().get("onnx_max_difference")).isLessThan(1e-5);
+            assertThat(cluster.overview()).contains("\"jobs-running\":1", "\"jobs-failed\":0");
+        }
+    }
+}
