@@ -51,8 +51,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code tideline bench training}: on the embedded stack, the training job (P learners, RocksDB
  * state as deployed, then heap state) against a Flink pass-through job with the same source,
- * checkpointing and exactly-once sink, on the same vectors; then the learner's update path against
- * a plain SGD loop under JMH. Prints one JSON line last.
+ * checkpointing and exactly-once sink, on the same vectors, each timed after an untimed warm-up
+ * run; then the learner's update path against a plain SGD loop under JMH. Prints one JSON line
+ * last.
  */
 @Command(
         name = "bench-training",
@@ -91,6 +92,7 @@ public final class TrainingBench implements Callable<Integer> {
             TrainingConfig config = new TrainingConfig(values);
             TopicCatalog catalog = new Contracts(values).catalog();
             String passthroughTopic = prefix + "bench.passthrough";
+            String warmupTopic = prefix + "bench.warmup";
             try (Admin admin =
                     Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
                 TopicBootstrap.ensure(
@@ -98,7 +100,10 @@ public final class TrainingBench implements Callable<Integer> {
                         catalog,
                         Optional.of(ClientSettings.registry(stack.registryUrl(), values)),
                         Duration.ofSeconds(60));
-                admin.createTopics(List.of(new NewTopic(passthroughTopic, 4, (short) 1)))
+                admin.createTopics(
+                                List.of(
+                                        new NewTopic(passthroughTopic, 4, (short) 1),
+                                        new NewTopic(warmupTopic, 4, (short) 1)))
                         .all()
                         .get();
             }
@@ -106,6 +111,19 @@ public final class TrainingBench implements Callable<Integer> {
             PlantedFraud data = new PlantedFraud(examples, 7, width);
             data.produce(stack.bootstrapServers(), catalog);
             data.advanceClocks(stack.bootstrapServers(), catalog);
+
+            // Each job once, untimed: on 2 cores the JIT compilers otherwise take about a third
+            // of the CPU during a job's first seconds, and the timed runs would measure them.
+            log.info("Warming up: each job once over the same vectors, untimed");
+            Map<String, String> warm = new HashMap<>(values);
+            warm.put(TrainingConfig.GROUP_ID, prefix + "warmup");
+            warm.put(TrainingConfig.MODEL, "fraud-warmup");
+            passthrough(stack, new TrainingConfig(warm), catalog, warmupTopic);
+            training(stack, new TrainingConfig(warm), catalog, new ModelRelease[1]);
+            warm.put(TrainingConfig.STATE_BACKEND, "hashmap");
+            warm.put(TrainingConfig.GROUP_ID, prefix + "warmup-heap");
+            warm.put(TrainingConfig.MODEL, "fraud-warmup-heap");
+            training(stack, new TrainingConfig(warm), catalog, new ModelRelease[1]);
 
             double passthrough = passthrough(stack, config, catalog, passthroughTopic);
             log.info("Pass-through: {} vectors/s", Math.round(passthrough));
