@@ -23,7 +23,7 @@ final class TrainingBenchCommand implements Callable<Integer> {
     static final String MAIN = "dev.tideline.training.bench.TrainingBench";
 
     @Option(names = "--examples", description = "Labelled vectors (default: ${DEFAULT-VALUE}).")
-    int examples = 100_000;
+    int examples = 300_000;
 
     @Option(names = "--parallelism", description = "Learners (default: ${DEFAULT-VALUE}).")
     int parallelism = 2;

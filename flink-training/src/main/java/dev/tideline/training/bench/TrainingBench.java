@@ -65,7 +65,7 @@ public final class TrainingBench implements Callable<Integer> {
     private static final Duration TIMEOUT = Duration.ofMinutes(5);
 
     @Option(names = "--examples", description = "Labelled vectors (default: ${DEFAULT-VALUE}).")
-    int examples = 100_000;
+    int examples = 300_000;
 
     @Option(names = "--parallelism", description = "Learners (default: ${DEFAULT-VALUE}).")
     int parallelism = 2;
