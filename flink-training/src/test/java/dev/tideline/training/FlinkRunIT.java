@@ -7,7 +7,6 @@ import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.training.bench.PlantedFraud;
 import java.io.Writer;
 import java.nio.file.Files;
@@ -37,25 +36,7 @@ class FlinkRunIT {
         data.advanceClocks(stack.bootstrapServers(), catalog);
 
         Properties settings = new Properties();
-        settings.setProperty(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
-        settings.setProperty(ClientSettings.REGISTRY_URL, stack.registryUrl());
-        settings.setProperty("tideline.topics.prefix", ns.prefix());
-        settings.setProperty("tideline.topics.partitions", "4");
-        settings.setProperty(TrainingConfig.MODEL, "fraud");
-        settings.setProperty(TrainingConfig.GROUP_ID, ns.name("training"));
-        settings.setProperty(TrainingConfig.PARALLELISM, "2");
-        settings.setProperty(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
-        settings.setProperty(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
-        settings.setProperty(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
-        settings.setProperty(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
-        settings.setProperty(TrainingConfig.CHECKPOINT_INTERVAL_MS, "500");
-        settings.setProperty(
-                TrainingConfig.CHECKPOINT_DIR, dir.resolve("checkpoints").toUri().toString());
-        settings.setProperty(TrainingConfig.STATE_BACKEND, "rocksdb");
-        settings.setProperty(TrainingConfig.UPDATE_EVERY, "64");
-        settings.setProperty(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
-        settings.setProperty(TrainingConfig.RELEASE_EVERY_MS, "1000");
-        settings.setProperty(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        settings.putAll(TrainingProcessIT.settings(stack, ns, dir.resolve("checkpoints")));
         Path file = dir.resolve("training.properties");
         try (Writer w = Files.newBufferedWriter(file)) {
             settings.store(w, "flink run");

@@ -32,27 +32,7 @@ class TrainingProcessIT {
             LocalStack stack, TestNamespace ns, @TempDir Path checkpoints) throws Exception {
         TopicCatalog catalog = TrainingJobIT.catalog(stack, ns);
         PlantedFraud data = new PlantedFraud(20_000, 17);
-        Map<String, String> settings = new TreeMap<>();
-        settings.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
-        settings.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
-        settings.put("tideline.topics.prefix", ns.prefix());
-        settings.put("tideline.topics.partitions", "4");
-        settings.put(TrainingConfig.MODEL, "fraud");
-        settings.put(TrainingConfig.GROUP_ID, ns.name("training"));
-        settings.put(TrainingConfig.PARALLELISM, "2");
-        settings.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
-        settings.put(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
-        settings.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
-        settings.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
-        settings.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, "500");
-        settings.put(TrainingConfig.CHECKPOINT_DIR, checkpoints.toUri().toString());
-        settings.put(TrainingConfig.STATE_BACKEND, "rocksdb");
-        settings.put(TrainingConfig.RESTART_ATTEMPTS, "0");
-        settings.put(TrainingConfig.UPDATE_EVERY, "64");
-        settings.put(TrainingConfig.FLUSH_AFTER_MS, "500");
-        settings.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
-        settings.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
-        settings.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        Map<String, String> settings = settings(stack, ns, checkpoints);
 
         Process first = launch(settings, ChildJvm.logFile(ns, "first.log"));
         Process second = null;
@@ -93,6 +73,35 @@ class TrainingProcessIT {
                 second.destroyForcibly().waitFor();
             }
         }
+    }
+
+    /**
+     * Settings of a training job run as its own process against {@code stack}: RocksDB state,
+     * checkpoints every 500 ms retained in {@code checkpoints}, frequent updates and releases.
+     */
+    static Map<String, String> settings(LocalStack stack, TestNamespace ns, Path checkpoints) {
+        Map<String, String> settings = new TreeMap<>();
+        settings.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
+        settings.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
+        settings.put("tideline.topics.prefix", ns.prefix());
+        settings.put("tideline.topics.partitions", "4");
+        settings.put(TrainingConfig.MODEL, "fraud");
+        settings.put(TrainingConfig.GROUP_ID, ns.name("training"));
+        settings.put(TrainingConfig.PARALLELISM, "2");
+        settings.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
+        settings.put(TrainingConfig.INPUT_WIDTH, String.valueOf(PlantedFraud.WIDTH));
+        settings.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
+        settings.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
+        settings.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, "500");
+        settings.put(TrainingConfig.CHECKPOINT_DIR, checkpoints.toUri().toString());
+        settings.put(TrainingConfig.STATE_BACKEND, "rocksdb");
+        settings.put(TrainingConfig.RESTART_ATTEMPTS, "0");
+        settings.put(TrainingConfig.UPDATE_EVERY, "64");
+        settings.put(TrainingConfig.FLUSH_AFTER_MS, "500");
+        settings.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
+        settings.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
+        settings.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        return settings;
     }
 
     /** Starts {@code TrainingMain} in its own JVM, as {@code tideline train} does. */
