@@ -177,6 +177,11 @@ public final class TrainingBench implements Callable<Integer> {
         v.put(TrainingConfig.MATURITY_MS, String.valueOf(PlantedFraud.MATURITY_MS));
         v.put(TrainingConfig.OUT_OF_ORDERNESS_MS, "1000");
         v.put(TrainingConfig.CHECKPOINT_INTERVAL_MS, String.valueOf(checkpointMs));
+        // On disk, as deployed: the JobManager's memory refuses checkpoints over 5 MB.
+        v.put(
+                TrainingConfig.CHECKPOINT_DIR,
+                stack.workDir().resolve("checkpoints").toUri().toString());
+        v.put(TrainingConfig.RESUME_FROM, "none");
         v.put(TrainingConfig.STATE_BACKEND, "rocksdb");
         v.put(TrainingConfig.RESTART_ATTEMPTS, "0");
         v.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
