@@ -1,7 +1,6 @@
 package dev.tideline.cli;
 
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,24 +29,9 @@ final class TrainCommand implements Callable<Integer> {
         if (jar == null) {
             return 2;
         }
-        Map<String, String> settings =
-                TrainingProcess.settings(Settings.load(options).engineValues());
-        // A MiniCluster without a checkpoint directory keeps checkpoints in the JobManager's
-        // memory, which refuses state over 5 MB: a few tens of thousands of pending transactions.
-        String group =
-                settings.getOrDefault(TrainingProcess.PREFIX + "group-id", "tideline-training");
-        settings.putIfAbsent(
-                TrainingProcess.PREFIX + "checkpoint-dir",
-                Path.of(System.getProperty("java.io.tmpdir"), "tideline-training", group)
-                        .toUri()
-                        .toString());
-        spec.commandLine()
-                .getErr()
-                .println(
-                        "Checkpoints: "
-                                + settings.get(TrainingProcess.PREFIX + "checkpoint-dir")
-                                + " (resumed from on the next start)");
-        Process child = TrainingProcess.start(jar, settings);
+        Process child =
+                TrainingProcess.start(
+                        jar, TrainingProcess.settings(Settings.load(options).engineValues()));
         Runtime.getRuntime().addShutdownHook(new Thread(child::destroy, "tideline-train-shutdown"));
         return child.waitFor();
     }

@@ -18,7 +18,7 @@ import java.util.TreeMap;
 final class TrainingProcess {
 
     static final String MAIN = "dev.tideline.training.TrainingMain";
-    static final String PREFIX = "tideline.training.";
+    private static final String PREFIX = "tideline.training.";
 
     private TrainingProcess() {}
 

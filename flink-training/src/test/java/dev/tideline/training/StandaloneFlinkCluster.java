@@ -59,6 +59,7 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     private final Path dir;
     private final int restPort;
     private final List<Process> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newHttpClient();
 
     private StandaloneFlinkCluster(Path dir, int restPort) {
         this.dir = dir;
@@ -138,16 +139,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
     /** The cluster's REST overview (jobs running, finished, failed; slots). */
     String overview() throws Exception {
         HttpResponse<String> r =
-                HttpClient.newHttpClient()
-                        .send(
-                                HttpRequest.newBuilder(
-                                                URI.create(
-                                                        "http://localhost:"
-                                                                + restPort
-                                                                + "/overview"))
-                                        .timeout(Duration.ofSeconds(5))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString());
+                http.send(
+                        HttpRequest.newBuilder(
+                                        URI.create("http://localhost:" + restPort + "/overview"))
+                                .timeout(Duration.ofSeconds(5))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         return r.body();
     }
 
