@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,11 +36,19 @@ class TrainingProcessIT {
         Map<String, String> settings = settings(stack, ns, checkpoints);
 
         Process first = launch(settings, ChildJvm.logFile(ns, "first.log"));
+        CountDownLatch killed = new CountDownLatch(1);
         Process second = null;
         try {
+            // The stream holds at half-way until the kill, however slowly the first process starts.
             CompletableFuture<Void> stream =
                     CompletableFuture.runAsync(
-                            () -> data.produce(stack.bootstrapServers(), catalog, 1_000));
+                            () ->
+                                    data.produce(
+                                            stack.bootstrapServers(),
+                                            catalog,
+                                            1_000,
+                                            data.count / 2,
+                                            killed));
             // Dies, unclean, once it has published and while vectors still arrive.
             await().atMost(TIMEOUT)
                     .until(
@@ -52,6 +61,7 @@ class TrainingProcessIT {
                             });
             assertThat(stream).as("killed mid-stream").isNotDone();
             first.destroyForcibly().waitFor();
+            killed.countDown();
             stream.get();
             data.advanceClocks(stack.bootstrapServers(), catalog);
 
@@ -68,6 +78,7 @@ class TrainingProcessIT {
                     .as("every matured example trained exactly once across the kill")
                     .isEqualTo((double) data.count);
         } finally {
+            killed.countDown();
             first.destroyForcibly().waitFor();
             if (second != null) {
                 second.destroyForcibly().waitFor();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -139,13 +140,32 @@ public final class PlantedFraud {
      * (0: unpaced), as a live payment stream and its chargebacks would arrive.
      */
     public void produce(String bootstrap, TopicCatalog catalog, int perSecond) {
+        produce(bootstrap, catalog, perSecond, count, new CountDownLatch(0));
+    }
+
+    /**
+     * As {@link #produce(String, TopicCatalog, int)}, but once {@code holdAt} vectors are written
+     * it waits for {@code resume} before writing the rest: the stream is then certain to be
+     * unfinished at whatever the caller does before it opens {@code resume}.
+     */
+    public void produce(
+            String bootstrap,
+            TopicCatalog catalog,
+            int perSecond,
+            int holdAt,
+            CountDownLatch resume) {
         String features = catalog.features().name();
         String labelTopic = catalog.labels().name();
         long start = System.nanoTime();
         long sent = 0;
         try (KafkaProducer<byte[], byte[]> p = producer(bootstrap)) {
             int l = 0;
-            for (FeatureVector v : vectors) {
+            for (int i = 0; i < vectors.size(); i++) {
+                FeatureVector v = vectors.get(i);
+                if (i == holdAt) {
+                    p.flush();
+                    awaitUninterruptibly(resume);
+                }
                 while (l < labels.size()
                         && labels.get(l).getReportedAt().isBefore(v.getEventTime())) {
                     Label label = labels.get(l++);
@@ -182,6 +202,15 @@ public final class PlantedFraud {
                         catalog.labels().valueSerde().serializer().serialize(labelTopic, label));
             }
             p.flush();
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the stream was held", e);
         }
     }
 
