@@ -65,11 +65,11 @@ final class MiniBatch {
         return labels;
     }
 
-    /** Forgets the rows trained on (their scores and labels stay readable until the next add). */
+    /**
+     * Starts the next batch. The rows trained on stay referenced until overwritten (clearing them
+     * costs a GC write barrier per row); their scores and labels stay readable until the next add.
+     */
     void clear() {
-        for (int e = 0; e < size; e++) {
-            rows[e] = null;
-        }
         size = 0;
     }
 
@@ -110,9 +110,9 @@ final class MiniBatch {
 
     /**
      * Logistic regression when every feature's mean is near zero relative to its spread, so that
-     * folding the standardisation into the weights loses no precision worth having: one pass over
-     * each example for its score, then its gradient and moments four examples at a time (each
-     * accumulator read and written once for the four, one accumulator per loop).
+     * folding the standardisation into the weights loses no precision worth having: the scores four
+     * examples at a time (four independent sums), then the gradient and the moments four examples
+     * at a time (each accumulator read and written once for the four).
      */
     private void trainCentredLogistic(
             float[] params, float[] mean, float[] inverseStd, float[] gradient) {
@@ -123,13 +123,35 @@ final class MiniBatch {
             folded[j] = a;
             bias -= a * mean[j];
         }
-        for (int e = 0; e < size; e++) {
-            float[] x = rows[e];
+        int f = 0;
+        for (; f + 4 <= size; f += 4) {
+            float[] x0 = rows[f];
+            float[] x1 = rows[f + 1];
+            float[] x2 = rows[f + 2];
+            float[] x3 = rows[f + 3];
+            float s0 = bias;
+            float s1 = bias;
+            float s2 = bias;
+            float s3 = bias;
+            for (int j = 0; j < w; j++) {
+                float a = folded[j];
+                s0 += a * x0[j];
+                s1 += a * x1[j];
+                s2 += a * x2[j];
+                s3 += a * x3[j];
+            }
+            scores[f] = s0;
+            scores[f + 1] = s1;
+            scores[f + 2] = s2;
+            scores[f + 3] = s3;
+        }
+        for (; f < size; f++) {
+            float[] x = rows[f];
             float s = bias;
             for (int j = 0; j < w; j++) {
                 s += folded[j] * x[j];
             }
-            scores[e] = s;
+            scores[f] = s;
         }
         for (int e = 0; e < size; e++) {
             scores[e] = Network.sigmoid(scores[e]);
@@ -150,10 +172,12 @@ final class MiniBatch {
                 g[j] += (d0 * x0[j] + d1 * x1[j]) + (d2 * x2[j] + d3 * x3[j]);
             }
             for (int j = 0; j < w; j++) {
-                sum[j] += (x0[j] + x1[j]) + (x2[j] + x3[j]);
-            }
-            for (int j = 0; j < w; j++) {
-                squares[j] += (x0[j] * x0[j] + x1[j] * x1[j]) + (x2[j] * x2[j] + x3[j] * x3[j]);
+                float a0 = x0[j];
+                float a1 = x1[j];
+                float a2 = x2[j];
+                float a3 = x3[j];
+                sum[j] += (a0 + a1) + (a2 + a3);
+                squares[j] += (a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3);
             }
             dSum += (d0 + d1) + (d2 + d3);
         }

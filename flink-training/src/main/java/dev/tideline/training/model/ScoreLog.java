@@ -32,18 +32,34 @@ public final class ScoreLog {
         if (count + n > codes.length) {
             codes = Arrays.copyOf(codes, Math.max(count + n, 2 * codes.length));
         }
-        double product = 1;
+        short[] c = codes;
+        int at = count;
         for (int i = 0; i < n; i++) {
-            float p = scores[i];
-            boolean f = fraud[i];
-            codes[count + i] = (short) (ProgressiveMetrics.bin(p) << 1 | (f ? 1 : 0));
-            product *= ProgressiveMetrics.likelihood(p, f);
-            if ((i & 31) == 31) {
-                logLossSum -= Math.log(product);
-                product = 1;
+            c[at + i] = (short) (ProgressiveMetrics.bin(scores[i]) << 1 | (fraud[i] ? 1 : 0));
+        }
+        // Four running products (independent multiplications), combined every 32 examples.
+        double p0 = 1;
+        double p1 = 1;
+        double p2 = 1;
+        double p3 = 1;
+        int i = 0;
+        for (; i + 4 <= n; i += 4) {
+            p0 *= ProgressiveMetrics.likelihood(scores[i], fraud[i]);
+            p1 *= ProgressiveMetrics.likelihood(scores[i + 1], fraud[i + 1]);
+            p2 *= ProgressiveMetrics.likelihood(scores[i + 2], fraud[i + 2]);
+            p3 *= ProgressiveMetrics.likelihood(scores[i + 3], fraud[i + 3]);
+            if ((i & 28) == 28) {
+                logLossSum -= Math.log((p0 * p1) * (p2 * p3));
+                p0 = 1;
+                p1 = 1;
+                p2 = 1;
+                p3 = 1;
             }
         }
-        logLossSum -= Math.log(product);
+        for (; i < n; i++) {
+            p0 *= ProgressiveMetrics.likelihood(scores[i], fraud[i]);
+        }
+        logLossSum -= Math.log((p0 * p1) * (p2 * p3));
         count += n;
     }
 
