@@ -56,7 +56,9 @@ public final class LabelJoin
     public void open(OpenContext context) {
         state =
                 getRuntimeContext()
-                        .getState(new ValueStateDescriptor<>("transaction", Transaction.class));
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        "transaction", TransactionSerializer.INSTANCE));
         var metrics = getRuntimeContext().getMetricGroup().addGroup("tideline_join");
         positives = metrics.counter("examples_positive");
         negatives = metrics.counter("examples_negative");

@@ -6,7 +6,8 @@ import dev.tideline.training.io.ServedVector;
 /**
  * What the label join keeps for one transaction, as one state value (one read and one write per
  * event, whatever the state backend): the vector waiting to mature, a label that came before its
- * vector, or, once settled, how and until when it is remembered. A Flink POJO.
+ * vector, or, once settled, how and until when it is remembered. Stored with {@link
+ * TransactionSerializer}.
  */
 public final class Transaction {
 
