@@ -32,6 +32,11 @@ final class TrainingBenchCommand implements Callable<Integer> {
     Integer width;
 
     @Option(
+            names = "--rounds",
+            description = "Rounds of the jobs side by side; medians are reported (default: 3).")
+    Integer rounds;
+
+    @Option(
             names = "--checkpoint-interval-ms",
             description = "Checkpoint interval of both jobs (default: 1000).")
     Long checkpointMs;
@@ -59,6 +64,9 @@ final class TrainingBenchCommand implements Callable<Integer> {
         args.add("--parallelism=" + parallelism);
         if (width != null) {
             args.add("--width=" + width);
+        }
+        if (rounds != null) {
+            args.add("--rounds=" + rounds);
         }
         if (checkpointMs != null) {
             args.add("--checkpoint-interval-ms=" + checkpointMs);

@@ -1,6 +1,7 @@
 package dev.tideline.training.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.schemas.TopicBootstrap;
@@ -17,6 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,9 +54,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code tideline bench training}: on the embedded stack, the training job (P learners, RocksDB
  * state as deployed, then heap state) against a Flink pass-through job with the same source,
- * checkpointing and exactly-once sink, on the same vectors, each timed after an untimed warm-up
- * run; then the learner's update path against a plain SGD loop under JMH. Prints one JSON line
- * last.
+ * checkpointing and exactly-once sink, on the same vectors: an untimed warm-up run of each, then
+ * rounds of the three timed side by side, reporting the medians and each round's ratios; then the
+ * learner's update path against a plain SGD loop under JMH. Prints one JSON line last.
  */
 @Command(
         name = "bench-training",
@@ -74,6 +77,13 @@ public final class TrainingBench implements Callable<Integer> {
     int width = 24;
 
     @Option(
+            names = "--rounds",
+            description =
+                    "Rounds of the three jobs side by side; medians are reported (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int rounds = 3;
+
+    @Option(
             names = "--checkpoint-interval-ms",
             description = "Checkpoint interval of both jobs (default: ${DEFAULT-VALUE}).")
     long checkpointMs = 1_000;
@@ -89,10 +99,13 @@ public final class TrainingBench implements Callable<Integer> {
                 LocalStack.builder().withoutPostgres().workDir(work.resolve("stack")).start()) {
             String prefix = "bench-" + UUID.randomUUID().toString().substring(0, 8) + ".";
             Map<String, String> values = settings(stack, prefix);
-            TrainingConfig config = new TrainingConfig(values);
             TopicCatalog catalog = new Contracts(values).catalog();
-            String passthroughTopic = prefix + "bench.passthrough";
             String warmupTopic = prefix + "bench.warmup";
+            List<NewTopic> outputs = new ArrayList<>();
+            outputs.add(new NewTopic(warmupTopic, 4, (short) 1));
+            for (int r = 1; r <= rounds; r++) {
+                outputs.add(new NewTopic(prefix + "bench.passthrough." + r, 4, (short) 1));
+            }
             try (Admin admin =
                     Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
                 TopicBootstrap.ensure(
@@ -100,12 +113,7 @@ public final class TrainingBench implements Callable<Integer> {
                         catalog,
                         Optional.of(ClientSettings.registry(stack.registryUrl(), values)),
                         Duration.ofSeconds(60));
-                admin.createTopics(
-                                List.of(
-                                        new NewTopic(passthroughTopic, 4, (short) 1),
-                                        new NewTopic(warmupTopic, 4, (short) 1)))
-                        .all()
-                        .get();
+                admin.createTopics(outputs).all().get();
             }
             log.info("Producing {} labelled vectors of {} values", examples, width);
             PlantedFraud data = new PlantedFraud(examples, 7, width);
@@ -115,27 +123,55 @@ public final class TrainingBench implements Callable<Integer> {
             // Each job once, untimed: on 2 cores the JIT compilers otherwise take about a third
             // of the CPU during a job's first seconds, and the timed runs would measure them.
             log.info("Warming up: each job once over the same vectors, untimed");
-            Map<String, String> warm = new HashMap<>(values);
-            warm.put(TrainingConfig.GROUP_ID, prefix + "warmup");
-            warm.put(TrainingConfig.MODEL, "fraud-warmup");
-            passthrough(stack, new TrainingConfig(warm), catalog, warmupTopic);
-            training(stack, new TrainingConfig(warm), catalog, new ModelRelease[1]);
-            warm.put(TrainingConfig.STATE_BACKEND, "hashmap");
-            warm.put(TrainingConfig.GROUP_ID, prefix + "warmup-heap");
-            warm.put(TrainingConfig.MODEL, "fraud-warmup-heap");
-            training(stack, new TrainingConfig(warm), catalog, new ModelRelease[1]);
+            passthrough(stack, config(values, prefix, "warmup", "rocksdb"), catalog, warmupTopic);
+            training(
+                    stack,
+                    config(values, prefix, "warmup", "rocksdb"),
+                    catalog,
+                    new ModelRelease[1]);
+            training(
+                    stack,
+                    config(values, prefix, "warmup-heap", "hashmap"),
+                    catalog,
+                    new ModelRelease[1]);
 
-            double passthrough = passthrough(stack, config, catalog, passthroughTopic);
-            log.info("Pass-through: {} vectors/s", Math.round(passthrough));
+            // The three jobs side by side, round after round: on a shared machine a job's rate
+            // moves between runs, so each round's ratios compare jobs run moments apart, and the
+            // medians are reported.
+            double[] passthrough = new double[rounds];
+            double[] training = new double[rounds];
+            double[] onHeap = new double[rounds];
             ModelRelease[] last = new ModelRelease[1];
-            double training = training(stack, config, catalog, last);
-            log.info("Training on RocksDB: {} examples/s", Math.round(training));
-            Map<String, String> heap = new HashMap<>(values);
-            heap.put(TrainingConfig.STATE_BACKEND, "hashmap");
-            heap.put(TrainingConfig.MODEL, "fraud-heap");
-            heap.put(TrainingConfig.GROUP_ID, prefix + "training-heap");
-            double onHeap = training(stack, new TrainingConfig(heap), catalog, new ModelRelease[1]);
-            log.info("Training on the heap: {} examples/s", Math.round(onHeap));
+            for (int r = 0; r < rounds; r++) {
+                String round = "r" + (r + 1);
+                passthrough[r] =
+                        passthrough(
+                                stack,
+                                config(values, prefix, round, "rocksdb"),
+                                catalog,
+                                prefix + "bench.passthrough." + (r + 1));
+                training[r] =
+                        training(stack, config(values, prefix, round, "rocksdb"), catalog, last);
+                onHeap[r] =
+                        training(
+                                stack,
+                                config(values, prefix, round + "-heap", "hashmap"),
+                                catalog,
+                                new ModelRelease[1]);
+                log.info(
+                        "Round {}: pass-through {} vectors/s, training on RocksDB {} and on the"
+                                + " heap {} examples/s",
+                        r + 1,
+                        Math.round(passthrough[r]),
+                        Math.round(training[r]),
+                        Math.round(onHeap[r]));
+            }
+            double[] ratio = new double[rounds];
+            double[] ratioHeap = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                ratio[r] = training[r] / passthrough[r];
+                ratioHeap[r] = onHeap[r] / passthrough[r];
+            }
             double auc = last[0].getMetrics().get("auc_total");
             double holdout = new PlantedFraud(20_000, 99, width).auc(last[0]);
             double[] learner = learnerVersusPlain();
@@ -146,12 +182,19 @@ public final class TrainingBench implements Callable<Integer> {
             json.put("parallelism", parallelism);
             json.put("width", width);
             json.put("checkpoint_interval_ms", checkpointMs);
-            json.put("examples_per_s", Math.round(training));
-            json.put("passthrough_per_s", Math.round(passthrough));
-            json.put("ratio", round(training / passthrough));
+            json.put("rounds", rounds);
+            json.put("examples_per_s", Math.round(median(training)));
+            json.put("passthrough_per_s", Math.round(median(passthrough)));
+            json.put("ratio", round(median(ratio)));
             json.put("state_backend", "rocksdb");
-            json.put("examples_per_s_hashmap", Math.round(onHeap));
-            json.put("ratio_hashmap", round(onHeap / passthrough));
+            json.put("examples_per_s_hashmap", Math.round(median(onHeap)));
+            json.put("ratio_hashmap", round(median(ratioHeap)));
+            ArrayNode ratios = json.putArray("ratios");
+            ArrayNode ratiosHeap = json.putArray("ratios_hashmap");
+            for (int r = 0; r < rounds; r++) {
+                ratios.add(round(ratio[r]));
+                ratiosHeap.add(round(ratioHeap[r]));
+            }
             json.put("learner_examples_per_s", Math.round(learner[0]));
             json.put("plain_examples_per_s", Math.round(learner[1]));
             json.put("learner_vs_plain", round(learner[0] / learner[1]));
@@ -170,7 +213,6 @@ public final class TrainingBench implements Callable<Integer> {
         v.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
         v.put("tideline.topics.prefix", prefix);
         v.put("tideline.topics.partitions", "4");
-        v.put(TrainingConfig.GROUP_ID, prefix + "training");
         v.put(TrainingConfig.PARALLELISM, String.valueOf(parallelism));
         v.put(TrainingConfig.SPEC_FINGERPRINT, PlantedFraud.FINGERPRINT);
         v.put(TrainingConfig.INPUT_WIDTH, String.valueOf(width));
@@ -182,13 +224,29 @@ public final class TrainingBench implements Callable<Integer> {
                 TrainingConfig.CHECKPOINT_DIR,
                 stack.workDir().resolve("checkpoints").toUri().toString());
         v.put(TrainingConfig.RESUME_FROM, "none");
-        v.put(TrainingConfig.STATE_BACKEND, "rocksdb");
         v.put(TrainingConfig.RESTART_ATTEMPTS, "0");
         v.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
         // Frequent releases: the benchmark reads the examples trained from them.
         v.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
         v.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "60000");
         return v;
+    }
+
+    /** The settings of one run: its own consumer groups and model name, and a state backend. */
+    private static TrainingConfig config(
+            Map<String, String> values, String prefix, String run, String stateBackend) {
+        Map<String, String> v = new HashMap<>(values);
+        v.put(TrainingConfig.GROUP_ID, prefix + run);
+        v.put(TrainingConfig.MODEL, "fraud-" + run);
+        v.put(TrainingConfig.STATE_BACKEND, stateBackend);
+        return new TrainingConfig(v);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Vectors per second through decode → exactly-once sink, the training job's input path. */
