@@ -94,6 +94,10 @@ public final class TrainingBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1 || examples < 1) {
+            System.err.println("--rounds and --examples must be at least 1");
+            return 2;
+        }
         Path work = Files.createTempDirectory("tideline-bench-training");
         try (LocalStack stack =
                 LocalStack.builder().withoutPostgres().workDir(work.resolve("stack")).start()) {
