@@ -28,14 +28,21 @@ class TrainingProcessIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
+    /**
+     * Without {@code checkpoint-dir}, as {@code tideline train} runs it: the MiniCluster keeps its
+     * checkpoints under {@code <tmp>/tideline-training/<group-id>} and resumes from there.
+     */
     @Test
     void resumesFromItsLastCheckpointAfterItsProcessIsKilled(
-            LocalStack stack, TestNamespace ns, @TempDir Path checkpoints) throws Exception {
+            LocalStack stack, TestNamespace ns, @TempDir Path tmp) throws Exception {
         TopicCatalog catalog = TrainingJobIT.catalog(stack, ns);
         PlantedFraud data = new PlantedFraud(20_000, 17);
-        Map<String, String> settings = settings(stack, ns, checkpoints);
+        Map<String, String> settings = settings(stack, ns, tmp);
+        settings.remove(TrainingConfig.CHECKPOINT_DIR);
+        Path checkpoints =
+                tmp.resolve("tideline-training").resolve(settings.get(TrainingConfig.GROUP_ID));
 
-        Process first = launch(settings, ChildJvm.logFile(ns, "first.log"));
+        Process first = launch(settings, ChildJvm.logFile(ns, "first.log"), tmp);
         CountDownLatch killed = new CountDownLatch(1);
         Process second = null;
         try {
@@ -66,10 +73,11 @@ class TrainingProcessIT {
             data.advanceClocks(stack.bootstrapServers(), catalog);
 
             Path secondLog = ChildJvm.logFile(ns, "second.log");
-            second = launch(settings, secondLog);
+            second = launch(settings, secondLog, tmp);
             ModelRelease last = TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
 
-            assertThat(Files.readString(secondLog)).contains("Resuming the training job from");
+            assertThat(Files.readString(secondLog))
+                    .contains("Resuming the training job from " + checkpoints.toUri());
             List<ModelRelease> releases = TrainingJobIT.releases(stack, catalog, "fraud");
             for (int i = 0; i < releases.size(); i++) {
                 assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
@@ -115,8 +123,10 @@ class TrainingProcessIT {
         return settings;
     }
 
-    /** Starts {@code TrainingMain} in its own JVM, as {@code tideline train} does. */
-    private static Process launch(Map<String, String> settings, Path log) throws Exception {
-        return ChildJvm.start(TrainingMain.class, settings, "512m", log);
+    /** Starts {@code TrainingMain} in its own JVM with {@code tmp} as its temporary directory. */
+    private static Process launch(Map<String, String> settings, Path log, Path tmp)
+            throws Exception {
+        return ChildJvm.start(
+                TrainingMain.class, settings, "512m", log, List.of("-Djava.io.tmpdir=" + tmp));
     }
 }

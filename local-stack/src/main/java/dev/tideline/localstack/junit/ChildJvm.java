@@ -31,6 +31,17 @@ public final class ChildJvm {
     public static Process start(
             Class<?> mainClass, Map<String, String> settings, String maxHeap, Path log)
             throws IOException {
+        return start(mainClass, settings, maxHeap, log, List.of());
+    }
+
+    /** As {@link #start(Class, Map, String, Path)}, with more JVM options ({@code -Dkey=value}). */
+    public static Process start(
+            Class<?> mainClass,
+            Map<String, String> settings,
+            String maxHeap,
+            Path log,
+            List<String> jvmOptions)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path args = log.resolveSibling(log.getFileName() + ".args");
@@ -41,6 +52,7 @@ public final class ChildJvm {
         if (logConfig != null) {
             command.add("-Dlog4j2.configurationFile=" + logConfig);
         }
+        command.addAll(jvmOptions);
         command.add(mainClass.getName());
         settings.forEach(
                 (k, v) -> {
