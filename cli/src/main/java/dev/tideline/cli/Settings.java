@@ -2,6 +2,7 @@ package dev.tideline.cli;
 
 import dev.tideline.connectors.CdcConfig;
 import dev.tideline.features.FeatureConfig;
+import dev.tideline.features.FeatureSpec;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
@@ -59,20 +60,18 @@ final class Settings {
     }
 
     /**
-     * The settings an engine started from the CLI loads: every value given, with the addresses and
-     * topic prefix resolved (the running local stack's, unless given).
-     */
-    /**
      * The feature spec the settings name ({@code tideline.features.spec}), the built-in one by
      * default.
      */
-    static dev.tideline.features.FeatureSpec featureSpec(Map<String, String> values) {
-        return dev.tideline.features.FeatureSpec.resolve(
-                values.getOrDefault(
-                        "tideline.features.spec",
-                        "builtin:" + dev.tideline.features.FeatureSpec.DEFAULT));
+    static FeatureSpec featureSpec(Map<String, String> values) {
+        return FeatureSpec.resolve(
+                values.getOrDefault("tideline.features.spec", "builtin:" + FeatureSpec.DEFAULT));
     }
 
+    /**
+     * The settings an engine started from the CLI loads: every value given, with the addresses and
+     * topic prefix resolved (the running local stack's, unless given).
+     */
     Map<String, String> engineValues() {
         Map<String, String> out = new HashMap<>(values);
         out.put(ClientSettings.BOOTSTRAP, bootstrap());

@@ -50,6 +50,8 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The training job, as a builder over a {@link StreamExecutionEnvironment}: the same graph runs in
@@ -70,8 +72,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  */
 public final class TrainingJob {
 
-    private static final org.slf4j.Logger log =
-            org.slf4j.LoggerFactory.getLogger(TrainingJob.class);
+    private static final Logger log = LoggerFactory.getLogger(TrainingJob.class);
 
     public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-records") {};
 
