@@ -12,6 +12,8 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One of the P data-parallel learners. It holds a replica of the model in operator state and, for
@@ -23,6 +25,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  */
 public final class Learner extends AbstractStreamOperator<ModelUpdate>
         implements TwoInputStreamOperator<Example, GlobalState, ModelUpdate> {
+
+    private static final Logger log = LoggerFactory.getLogger(Learner.class);
 
     private final TrainingSettings settings;
 
@@ -77,6 +81,9 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         lastExampleMs = getProcessingTimeService().getCurrentProcessingTime();
         lastReportMs = lastExampleMs;
         scheduleFlush();
+        if (subtask() == 0) {
+            log.info("Logistic regression's learner kernel: {}", MiniBatch.kernel());
+        }
     }
 
     @Override

@@ -20,10 +20,32 @@ import dev.tideline.training.model.Network;
  */
 final class MiniBatch {
 
+    /**
+     * Whether logistic regression's kernel runs on SIMD lanes ({@link VectorKernel}): the JVM was
+     * started with {@code --add-modules jdk.incubator.vector}, the hardware has at least four float
+     * lanes, and the system property {@code tideline.training.vector} is not {@code false}.
+     */
+    static final boolean VECTOR_LANES = vectorLanes();
+
+    private static boolean vectorLanes() {
+        return Boolean.parseBoolean(System.getProperty("tideline.training.vector", "true"))
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && VectorKernel.SPECIES.length() >= 4;
+    }
+
+    /** How logistic regression's kernel runs in this JVM, for the learner's log. */
+    static String kernel() {
+        return VECTOR_LANES
+                ? VectorKernel.SPECIES.length() + " float lanes (jdk.incubator.vector)"
+                : "scalar (start the JVM with --add-modules jdk.incubator.vector for SIMD lanes)";
+    }
+
+    private final boolean vector;
     private final int width;
     private final float[][] rows;
     private final boolean[] labels;
     private final float[] scores;
+    private final float[] residuals;
     private int size;
 
     private final float[] folded;
@@ -34,10 +56,17 @@ final class MiniBatch {
     private final float[] hidden;
 
     MiniBatch(int width, int capacity, int hidden) {
+        this(width, capacity, hidden, VECTOR_LANES);
+    }
+
+    /** With {@code vector}, logistic regression's kernel runs on SIMD lanes (available or not). */
+    MiniBatch(int width, int capacity, int hidden, boolean vector) {
+        this.vector = vector;
         this.width = width;
         this.rows = new float[capacity][];
         this.labels = new boolean[capacity];
         this.scores = new float[capacity];
+        this.residuals = new float[capacity];
         this.folded = new float[width];
         this.rawGradient = new float[width];
         this.sum = new float[width];
@@ -110,9 +139,8 @@ final class MiniBatch {
 
     /**
      * Logistic regression when every feature's mean is near zero relative to its spread, so that
-     * folding the standardisation into the weights loses no precision worth having: the scores four
-     * examples at a time (four independent sums), then the gradient and the moments four examples
-     * at a time (each accumulator read and written once for the four).
+     * folding the standardisation into the weights loses no precision worth having. The scores,
+     * then the gradient and moments, on SIMD lanes or in the scalar loops.
      */
     private void trainCentredLogistic(
             float[] params, float[] mean, float[] inverseStd, float[] gradient) {
@@ -123,6 +151,36 @@ final class MiniBatch {
             folded[j] = a;
             bias -= a * mean[j];
         }
+        if (vector) {
+            VectorKernel.scores(rows, size, folded, bias, w, scores);
+        } else {
+            scalarScores(bias);
+        }
+        float dSum = 0;
+        for (int e = 0; e < size; e++) {
+            float p = Network.sigmoid(scores[e]);
+            scores[e] = p;
+            float d = p - (labels[e] ? 1 : 0);
+            residuals[e] = d;
+            dSum += d;
+        }
+        float[] g = rawGradient;
+        if (vector) {
+            VectorKernel.gradientAndMoments(rows, size, residuals, w, g, sum, squares);
+        } else {
+            scalarGradientAndMoments();
+        }
+        // Back to the standardised parameters: Σ d·z_j = s_j·(Σ d·x_j − μ_j·Σ d).
+        for (int j = 0; j < w; j++) {
+            gradient[j] += inverseStd[j] * (g[j] - mean[j] * dSum);
+            g[j] = 0;
+        }
+        gradient[w] += dSum;
+    }
+
+    /** The folded scores four examples at a time (four independent sums). */
+    private void scalarScores(float bias) {
+        int w = width;
         int f = 0;
         for (; f + 4 <= size; f += 4) {
             float[] x0 = rows[f];
@@ -153,10 +211,14 @@ final class MiniBatch {
             }
             scores[f] = s;
         }
-        for (int e = 0; e < size; e++) {
-            scores[e] = Network.sigmoid(scores[e]);
-        }
-        float dSum = 0;
+    }
+
+    /**
+     * The raw gradient and the moments four examples at a time (each accumulator read and written
+     * once for the four).
+     */
+    private void scalarGradientAndMoments() {
+        int w = width;
         float[] g = rawGradient;
         int e = 0;
         for (; e + 4 <= size; e += 4) {
@@ -164,10 +226,10 @@ final class MiniBatch {
             float[] x1 = rows[e + 1];
             float[] x2 = rows[e + 2];
             float[] x3 = rows[e + 3];
-            float d0 = scores[e] - (labels[e] ? 1 : 0);
-            float d1 = scores[e + 1] - (labels[e + 1] ? 1 : 0);
-            float d2 = scores[e + 2] - (labels[e + 2] ? 1 : 0);
-            float d3 = scores[e + 3] - (labels[e + 3] ? 1 : 0);
+            float d0 = residuals[e];
+            float d1 = residuals[e + 1];
+            float d2 = residuals[e + 2];
+            float d3 = residuals[e + 3];
             for (int j = 0; j < w; j++) {
                 g[j] += (d0 * x0[j] + d1 * x1[j]) + (d2 * x2[j] + d3 * x3[j]);
             }
@@ -179,24 +241,16 @@ final class MiniBatch {
                 sum[j] += (a0 + a1) + (a2 + a3);
                 squares[j] += (a0 * a0 + a1 * a1) + (a2 * a2 + a3 * a3);
             }
-            dSum += (d0 + d1) + (d2 + d3);
         }
         for (; e < size; e++) {
             float[] x = rows[e];
-            float d = scores[e] - (labels[e] ? 1 : 0);
+            float d = residuals[e];
             for (int j = 0; j < w; j++) {
                 float v = x[j];
                 g[j] += d * v;
                 sum[j] += v;
                 squares[j] += v * v;
             }
-            dSum += d;
         }
-        // Back to the standardised parameters: Σ d·z_j = s_j·(Σ d·x_j − μ_j·Σ d).
-        for (int j = 0; j < w; j++) {
-            gradient[j] += inverseStd[j] * (g[j] - mean[j] * dSum);
-            g[j] = 0;
-        }
-        gradient[w] += dSum;
     }
 }

@@ -16,10 +16,14 @@ class MiniBatchTest {
 
     /** Rows with feature j around {@code offset * j}, spread 1 + j. */
     static float[][] rows(int n, long seed, float offset) {
+        return rows(n, seed, offset, WIDTH);
+    }
+
+    static float[][] rows(int n, long seed, float offset, int width) {
         Random random = new Random(seed);
-        float[][] x = new float[n][WIDTH];
+        float[][] x = new float[n][width];
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < WIDTH; j++) {
+            for (int j = 0; j < width; j++) {
                 x[i][j] = (float) (offset * j + random.nextGaussian() * (1 + j));
             }
         }
@@ -27,63 +31,85 @@ class MiniBatchTest {
     }
 
     @Test
+    void theseTestsRunTheSimdKernel() {
+        // The module's surefire configuration adds jdk.incubator.vector, as TaskManagers should.
+        assertThat(MiniBatch.VECTOR_LANES).as(MiniBatch.kernel()).isTrue();
+    }
+
+    @Test
     void trainsLikeTheStandardisedForwardAndBackwardPassPerExample() {
         // Centred features (means within a few spreads of zero) take logistic regression's folded
-        // path; features around 1e4 are standardised per example, their moments shifted.
-        for (float offset : new float[] {3, 10_000}) {
-            for (int n : new int[] {1, 7, 32}) {
-                float[][] x = rows(n, n, offset);
-                Network net = Network.logistic(WIDTH);
-                float[] mean = new float[WIDTH];
-                float[] inverseStd = new float[WIDTH];
-                for (int j = 0; j < WIDTH; j++) {
-                    net.params[j] = 0.3f * (j - 2);
-                    mean[j] = offset * j + 0.5f;
-                    inverseStd[j] = 1f / (1 + j);
-                }
-                net.params[WIDTH] = -0.2f;
-                float[] shift = offset > 100 ? x[0].clone() : null;
-
-                MiniBatch batch = new MiniBatch(WIDTH, 32, 0);
-                float[] expectedGradient = new float[WIDTH + 1];
-                float[] expectedScores = new float[n];
-                float[] z = new float[WIDTH];
-                FeatureScaler exact = new FeatureScaler(WIDTH);
-                for (int e = 0; e < n; e++) {
-                    boolean fraud = e % 3 == 0;
-                    batch.add(x[e], fraud);
-                    Network.standardise(x[e], mean, inverseStd, z);
-                    expectedScores[e] =
-                            net.accumulateGradient(z, fraud ? 1 : 0, expectedGradient, null);
-                    exact.add(x[e]);
-                }
-                float[] gradient = new float[WIDTH + 1];
-                double[] sum = new double[WIDTH];
-                double[] squares = new double[WIDTH];
-                batch.train(net, mean, inverseStd, shift, gradient, sum, squares);
-
-                String example = "offset " + offset + ", " + n + " rows";
-                for (int e = 0; e < n; e++) {
-                    assertThat(batch.scores()[e])
-                            .as("score %d, %s", e, example)
-                            .isCloseTo(expectedScores[e], offset(1e-5f));
-                }
-                for (int i = 0; i <= WIDTH; i++) {
-                    assertThat(gradient[i])
-                            .as("gradient %d, %s", i, example)
-                            .isCloseTo(expectedGradient[i], offset(1e-5f * n));
-                }
-                FeatureScaler moments = FeatureScaler.ofMoments(n, shift, sum, squares);
-                double[] variance = moments.variance();
-                for (int j = 0; j < WIDTH; j++) {
-                    assertThat(moments.mean[j])
-                            .as("mean %d, %s", j, example)
-                            .isCloseTo(exact.mean[j], offset(1e-4 * (1 + offset * j)));
-                    assertThat(variance[j])
-                            .as("variance %d, %s", j, example)
-                            .isCloseTo(exact.variance()[j], offset(1e-4 * (1 + j) * (1 + j)));
+        // path, on SIMD lanes or in scalar loops; features around 1e4 are standardised per
+        // example, their moments shifted. Widths below, at and past whole vectors of lanes.
+        for (boolean lanes : new boolean[] {false, true}) {
+            for (int width : new int[] {WIDTH, 24, 29}) {
+                for (float offset : new float[] {3, 10_000}) {
+                    for (int n : new int[] {1, 7, 32}) {
+                        assertTrainsLikePerExample(lanes, width, offset, n);
+                    }
                 }
             }
+        }
+    }
+
+    private static void assertTrainsLikePerExample(boolean lanes, int width, float offset, int n) {
+        float[][] x = rows(n, n, offset, width);
+        Network net = Network.logistic(width);
+        float[] mean = new float[width];
+        float[] inverseStd = new float[width];
+        for (int j = 0; j < width; j++) {
+            net.params[j] = 0.3f * (j % 5 - 2);
+            mean[j] = offset * j + 0.5f;
+            inverseStd[j] = 1f / (1 + j);
+        }
+        net.params[width] = -0.2f;
+        float[] shift = offset > 100 ? x[0].clone() : null;
+
+        MiniBatch batch = new MiniBatch(width, 32, 0, lanes);
+        float[] expectedGradient = new float[width + 1];
+        float[] expectedScores = new float[n];
+        float[] z = new float[width];
+        FeatureScaler exact = new FeatureScaler(width);
+        for (int e = 0; e < n; e++) {
+            boolean fraud = e % 3 == 0;
+            batch.add(x[e], fraud);
+            Network.standardise(x[e], mean, inverseStd, z);
+            expectedScores[e] = net.accumulateGradient(z, fraud ? 1 : 0, expectedGradient, null);
+            exact.add(x[e]);
+        }
+        float[] gradient = new float[width + 1];
+        double[] sum = new double[width];
+        double[] squares = new double[width];
+        batch.train(net, mean, inverseStd, shift, gradient, sum, squares);
+
+        String example =
+                (lanes ? "lanes" : "scalar")
+                        + ", width "
+                        + width
+                        + ", offset "
+                        + offset
+                        + ", "
+                        + n
+                        + " rows";
+        for (int e = 0; e < n; e++) {
+            assertThat(batch.scores()[e])
+                    .as("score %d, %s", e, example)
+                    .isCloseTo(expectedScores[e], offset(1e-5f));
+        }
+        for (int i = 0; i <= width; i++) {
+            assertThat(gradient[i])
+                    .as("gradient %d, %s", i, example)
+                    .isCloseTo(expectedGradient[i], offset(1e-5f * n));
+        }
+        FeatureScaler moments = FeatureScaler.ofMoments(n, shift, sum, squares);
+        double[] variance = moments.variance();
+        for (int j = 0; j < width; j++) {
+            assertThat(moments.mean[j])
+                    .as("mean %d, %s", j, example)
+                    .isCloseTo(exact.mean[j], offset(1e-4 * (1 + offset * j)));
+            assertThat(variance[j])
+                    .as("variance %d, %s", j, example)
+                    .isCloseTo(exact.variance()[j], offset(1e-4 * (1 + j) * (1 + j)));
         }
     }
 
