@@ -82,6 +82,9 @@ final class TrainingProcess {
     static Process start(Path jar, String mainClass, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The learners' SIMD kernel; without the module they train in scalar loops.
+        command.add("--add-modules");
+        command.add("jdk.incubator.vector");
         command.add("-cp");
         // The JVM expands lib/*: the command line stays short (ONNX Runtime needs that).
         command.add(jar + File.pathSeparator + jar.resolveSibling("lib") + "/*");

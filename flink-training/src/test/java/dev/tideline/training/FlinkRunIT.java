@@ -64,6 +64,10 @@ class FlinkRunIT {
             assertThat(last.getMetrics().get("examples_trained")).isEqualTo((double) data.count);
             assertThat(last.getMetrics().get("onnx_max_difference")).isLessThan(1e-5);
             assertThat(cluster.overview()).contains("\"jobs-running\":1", "\"jobs-failed\":0");
+            // The TaskManager started with jdk.incubator.vector: the job jar's learners, loaded by
+            // Flink's user-code class loader, train on SIMD lanes.
+            assertThat(Files.readAllLines(cluster.log("taskmanager")))
+                    .anyMatch(line -> line.contains("float lanes (jdk.incubator.vector)"));
         }
     }
 }

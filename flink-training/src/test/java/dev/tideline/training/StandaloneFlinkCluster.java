@@ -97,6 +97,20 @@ final class StandaloneFlinkCluster implements AutoCloseable {
                         "taskmanager.memory.jvm-overhead.min: 192m",
                         "taskmanager.memory.jvm-overhead.max: 192m",
                         ""));
+        // Tideline's INFO lines and everyone's warnings to each process's log.
+        Files.writeString(
+                conf.resolve("log4j-console.properties"),
+                String.join(
+                        "\n",
+                        "rootLogger.level = WARN",
+                        "rootLogger.appenderRef.console.ref = Console",
+                        "appender.console.name = Console",
+                        "appender.console.type = CONSOLE",
+                        "appender.console.layout.type = PatternLayout",
+                        "appender.console.layout.pattern = %d{HH:mm:ss,SSS} %-5p %c - %m%n",
+                        "logger.tideline.name = dev.tideline",
+                        "logger.tideline.level = INFO",
+                        ""));
         StandaloneFlinkCluster cluster = new StandaloneFlinkCluster(dir, restPort);
         try {
             cluster.launch(
@@ -106,7 +120,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
                     List.of("--configDir", conf.toString()));
             cluster.launch(
                     "taskmanager",
-                    List.of("-Xmx512m", "-XX:MaxDirectMemorySize=320m"),
+                    // --add-modules as env.java.opts.taskmanager gives it on a deployed cluster.
+                    List.of(
+                            "-Xmx512m",
+                            "-XX:MaxDirectMemorySize=320m",
+                            "--add-modules",
+                            "jdk.incubator.vector"),
                     "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
                     List.of("--configDir", conf.toString()));
             await().atMost(Duration.ofMinutes(2))
@@ -161,6 +180,10 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("@" + args0.toAbsolutePath());
         command.addAll(JAVA_OPTS);
+        // As Flink's scripts pass it.
+        command.add(
+                "-Dlog4j.configurationFile="
+                        + dir.resolve("conf").resolve("log4j-console.properties").toUri());
         command.addAll(jvm);
         command.add(mainClass);
         command.addAll(args);

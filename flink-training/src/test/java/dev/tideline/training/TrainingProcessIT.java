@@ -127,6 +127,10 @@ class TrainingProcessIT {
     private static Process launch(Map<String, String> settings, Path log, Path tmp)
             throws Exception {
         return ChildJvm.start(
-                TrainingMain.class, settings, "512m", log, List.of("-Djava.io.tmpdir=" + tmp));
+                TrainingMain.class,
+                settings,
+                "512m",
+                log,
+                List.of("-Djava.io.tmpdir=" + tmp, "--add-modules", "jdk.incubator.vector"));
     }
 }
