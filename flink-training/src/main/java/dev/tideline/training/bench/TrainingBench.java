@@ -40,7 +40,6 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
@@ -202,6 +201,8 @@ public final class TrainingBench implements Callable<Integer> {
             json.put("learner_examples_per_s", Math.round(learner[0]));
             json.put("plain_examples_per_s", Math.round(learner[1]));
             json.put("learner_vs_plain", round(learner[0] / learner[1]));
+            json.put("learner_scalar_examples_per_s", Math.round(learner[2]));
+            json.put("learner_scalar_vs_plain", round(learner[2] / learner[1]));
             json.put("auc", round(auc));
             json.put("holdout_auc", round(holdout));
             json.put("releases", last[0].getVersion());
@@ -401,20 +402,26 @@ public final class TrainingBench implements Callable<Integer> {
         return consumer;
     }
 
-    /** Examples per second of the learner's update path and of the plain loop (JMH). */
+    /**
+     * Examples per second under JMH of the learner's update path, of the plain loop, and of the
+     * learner with its kernel in scalar loops. Each runs in a JVM with the Vector API module, as
+     * the job's TaskManagers do; the scalar run turns the kernel's lanes off.
+     */
     private static double[] learnerVersusPlain() throws Exception {
-        RunResult learner = jmh("learner");
-        RunResult plain = jmh("plain");
         return new double[] {
-            learner.getPrimaryResult().getScore(), plain.getPrimaryResult().getScore()
+            jmh("learner", true), jmh("plain", true), jmh("learner", false),
         };
     }
 
-    private static RunResult jmh(String method) throws Exception {
+    private static double jmh(String method, boolean vectorLanes) throws Exception {
         return new Runner(
                         new OptionsBuilder()
                                 .include(LearnerBenchmark.class.getName() + "." + method + "$")
                                 .forks(1)
+                                .jvmArgsAppend(
+                                        "--add-modules",
+                                        "jdk.incubator.vector",
+                                        "-Dtideline.training.vector=" + vectorLanes)
                                 .warmupIterations(3)
                                 .warmupTime(TimeValue.seconds(1))
                                 .measurementIterations(5)
@@ -422,7 +429,9 @@ public final class TrainingBench implements Callable<Integer> {
                                 .shouldFailOnError(true)
                                 .verbosity(VerboseMode.SILENT)
                                 .build())
-                .runSingle();
+                .runSingle()
+                .getPrimaryResult()
+                .getScore();
     }
 
     private static double round(double x) {
