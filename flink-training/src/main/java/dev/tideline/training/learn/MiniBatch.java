@@ -59,7 +59,10 @@ final class MiniBatch {
         this(width, capacity, hidden, VECTOR_LANES);
     }
 
-    /** With {@code vector}, logistic regression's kernel runs on SIMD lanes (available or not). */
+    /**
+     * With {@code vector}, logistic regression's kernel runs on SIMD lanes, which needs the Vector
+     * API module in this JVM; without it, in the scalar loops.
+     */
     MiniBatch(int width, int capacity, int hidden, boolean vector) {
         this.vector = vector;
         this.width = width;
