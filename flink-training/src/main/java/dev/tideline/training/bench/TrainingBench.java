@@ -41,6 +41,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.runner.options.VerboseMode;
@@ -428,7 +429,10 @@ public final class TrainingBench implements Callable<Integer> {
                                 .measurementTime(TimeValue.seconds(1))
                                 .shouldFailOnError(true)
                                 .verbosity(VerboseMode.SILENT)
-                                .build())
+                                .build(),
+                        // What the forks print (the JVM's incubator-module warning) goes to
+                        // stderr with the logs: stdout carries the JSON line alone.
+                        OutputFormatFactory.createFormatInstance(System.err, VerboseMode.SILENT))
                 .runSingle()
                 .getPrimaryResult()
                 .getScore();
