@@ -13,6 +13,8 @@ import dev.tideline.training.TrainingJob;
 import dev.tideline.training.io.Contracts;
 import dev.tideline.training.io.ServedVector;
 import dev.tideline.training.io.VectorDeserializer;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -145,30 +147,42 @@ public final class TrainingBench implements Callable<Integer> {
             double[] passthrough = new double[rounds];
             double[] training = new double[rounds];
             double[] onHeap = new double[rounds];
+            // JIT compilation during each timed run: on 2 cores it competes with the jobs.
+            long[][] jitMs = new long[3][rounds];
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             ModelRelease[] last = new ModelRelease[1];
             for (int r = 0; r < rounds; r++) {
                 String round = "r" + (r + 1);
+                long compiled = jit.getTotalCompilationTime();
                 passthrough[r] =
                         passthrough(
                                 stack,
                                 config(values, prefix, round, "rocksdb"),
                                 catalog,
                                 prefix + "bench.passthrough." + (r + 1));
+                jitMs[0][r] = jit.getTotalCompilationTime() - compiled;
+                compiled = jit.getTotalCompilationTime();
                 training[r] =
                         training(stack, config(values, prefix, round, "rocksdb"), catalog, last);
+                jitMs[1][r] = jit.getTotalCompilationTime() - compiled;
+                compiled = jit.getTotalCompilationTime();
                 onHeap[r] =
                         training(
                                 stack,
                                 config(values, prefix, round + "-heap", "hashmap"),
                                 catalog,
                                 new ModelRelease[1]);
+                jitMs[2][r] = jit.getTotalCompilationTime() - compiled;
                 log.info(
                         "Round {}: pass-through {} vectors/s, training on RocksDB {} and on the"
-                                + " heap {} examples/s",
+                                + " heap {} examples/s; JIT compilation {}, {} and {} ms",
                         r + 1,
                         Math.round(passthrough[r]),
                         Math.round(training[r]),
-                        Math.round(onHeap[r]));
+                        Math.round(onHeap[r]),
+                        jitMs[0][r],
+                        jitMs[1][r],
+                        jitMs[2][r]);
             }
             double[] ratio = new double[rounds];
             double[] ratioHeap = new double[rounds];
@@ -198,6 +212,14 @@ public final class TrainingBench implements Callable<Integer> {
             for (int r = 0; r < rounds; r++) {
                 ratios.add(round(ratio[r]));
                 ratiosHeap.add(round(ratioHeap[r]));
+            }
+            ObjectNode compilation = json.putObject("jit_ms");
+            String[] jobs = {"passthrough", "rocksdb", "hashmap"};
+            for (int j = 0; j < jobs.length; j++) {
+                ArrayNode perRound = compilation.putArray(jobs[j]);
+                for (long ms : jitMs[j]) {
+                    perRound.add(ms);
+                }
             }
             json.put("learner_examples_per_s", Math.round(learner[0]));
             json.put("plain_examples_per_s", Math.round(learner[1]));
