@@ -186,25 +186,11 @@ final class MiniBatch {
         int w = width;
         int f = 0;
         for (; f + 4 <= size; f += 4) {
-            float[] x0 = rows[f];
-            float[] x1 = rows[f + 1];
-            float[] x2 = rows[f + 2];
-            float[] x3 = rows[f + 3];
-            float s0 = bias;
-            float s1 = bias;
-            float s2 = bias;
-            float s3 = bias;
-            for (int j = 0; j < w; j++) {
-                float a = folded[j];
-                s0 += a * x0[j];
-                s1 += a * x1[j];
-                s2 += a * x2[j];
-                s3 += a * x3[j];
-            }
-            scores[f] = s0;
-            scores[f + 1] = s1;
-            scores[f + 2] = s2;
-            scores[f + 3] = s3;
+            scores[f] = bias;
+            scores[f + 1] = bias;
+            scores[f + 2] = bias;
+            scores[f + 3] = bias;
+            addFourDots(rows, f, folded, 0, w, scores);
         }
         for (; f < size; f++) {
             float[] x = rows[f];
@@ -214,6 +200,33 @@ final class MiniBatch {
             }
             scores[f] = s;
         }
+    }
+
+    /**
+     * Adds {@code Σ weights[j]·rows[e + k][j]} over {@code from ≤ j < to} to {@code scores[e + k]},
+     * for k = 0..3: four independent sums, each weight loaded once for the four.
+     */
+    static void addFourDots(
+            float[][] rows, int e, float[] weights, int from, int to, float[] scores) {
+        float[] x0 = rows[e];
+        float[] x1 = rows[e + 1];
+        float[] x2 = rows[e + 2];
+        float[] x3 = rows[e + 3];
+        float s0 = scores[e];
+        float s1 = scores[e + 1];
+        float s2 = scores[e + 2];
+        float s3 = scores[e + 3];
+        for (int j = from; j < to; j++) {
+            float a = weights[j];
+            s0 += a * x0[j];
+            s1 += a * x1[j];
+            s2 += a * x2[j];
+            s3 += a * x3[j];
+        }
+        scores[e] = s0;
+        scores[e + 1] = s1;
+        scores[e + 2] = s2;
+        scores[e + 3] = s3;
     }
 
     /**

@@ -50,21 +50,11 @@ final class VectorKernel {
                 a2 = FloatVector.fromArray(species, x2, j).fma(w, a2);
                 a3 = FloatVector.fromArray(species, x3, j).fma(w, a3);
             }
-            float s0 = bias + a0.reduceLanes(VectorOperators.ADD);
-            float s1 = bias + a1.reduceLanes(VectorOperators.ADD);
-            float s2 = bias + a2.reduceLanes(VectorOperators.ADD);
-            float s3 = bias + a3.reduceLanes(VectorOperators.ADD);
-            for (int j = bound; j < width; j++) {
-                float w = weights[j];
-                s0 += w * x0[j];
-                s1 += w * x1[j];
-                s2 += w * x2[j];
-                s3 += w * x3[j];
-            }
-            scores[e] = s0;
-            scores[e + 1] = s1;
-            scores[e + 2] = s2;
-            scores[e + 3] = s3;
+            scores[e] = bias + a0.reduceLanes(VectorOperators.ADD);
+            scores[e + 1] = bias + a1.reduceLanes(VectorOperators.ADD);
+            scores[e + 2] = bias + a2.reduceLanes(VectorOperators.ADD);
+            scores[e + 3] = bias + a3.reduceLanes(VectorOperators.ADD);
+            MiniBatch.addFourDots(rows, e, weights, bound, width, scores);
         }
         for (; e < size; e++) {
             float[] x = rows[e];
