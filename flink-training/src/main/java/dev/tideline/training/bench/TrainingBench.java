@@ -147,7 +147,8 @@ public final class TrainingBench implements Callable<Integer> {
             double[] passthrough = new double[rounds];
             double[] training = new double[rounds];
             double[] onHeap = new double[rounds];
-            // JIT compilation during each timed run: on 2 cores it competes with the jobs.
+            // JIT compilation while each job runs (start-up included): on 2 cores it competes
+            // with the jobs.
             long[][] jitMs = new long[3][rounds];
             CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             ModelRelease[] last = new ModelRelease[1];
