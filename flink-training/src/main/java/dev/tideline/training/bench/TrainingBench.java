@@ -150,30 +150,40 @@ public final class TrainingBench implements Callable<Integer> {
             // JIT compilation while each job runs (start-up included): on 2 cores it competes
             // with the jobs.
             long[][] jitMs = new long[3][rounds];
-            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
             ModelRelease[] last = new ModelRelease[1];
             for (int r = 0; r < rounds; r++) {
                 String round = "r" + (r + 1);
-                long compiled = jit.getTotalCompilationTime();
+                String topic = prefix + "bench.passthrough." + (r + 1);
                 passthrough[r] =
-                        passthrough(
-                                stack,
-                                config(values, prefix, round, "rocksdb"),
-                                catalog,
-                                prefix + "bench.passthrough." + (r + 1));
-                jitMs[0][r] = jit.getTotalCompilationTime() - compiled;
-                compiled = jit.getTotalCompilationTime();
+                        compiling(
+                                jitMs[0],
+                                r,
+                                () ->
+                                        passthrough(
+                                                stack,
+                                                config(values, prefix, round, "rocksdb"),
+                                                catalog,
+                                                topic));
                 training[r] =
-                        training(stack, config(values, prefix, round, "rocksdb"), catalog, last);
-                jitMs[1][r] = jit.getTotalCompilationTime() - compiled;
-                compiled = jit.getTotalCompilationTime();
+                        compiling(
+                                jitMs[1],
+                                r,
+                                () ->
+                                        training(
+                                                stack,
+                                                config(values, prefix, round, "rocksdb"),
+                                                catalog,
+                                                last));
                 onHeap[r] =
-                        training(
-                                stack,
-                                config(values, prefix, round + "-heap", "hashmap"),
-                                catalog,
-                                new ModelRelease[1]);
-                jitMs[2][r] = jit.getTotalCompilationTime() - compiled;
+                        compiling(
+                                jitMs[2],
+                                r,
+                                () ->
+                                        training(
+                                                stack,
+                                                config(values, prefix, round + "-heap", "hashmap"),
+                                                catalog,
+                                                new ModelRelease[1]));
                 log.info(
                         "Round {}: pass-through {} vectors/s, training on RocksDB {} and on the"
                                 + " heap {} examples/s; JIT compilation {}, {} and {} ms",
@@ -269,6 +279,16 @@ public final class TrainingBench implements Callable<Integer> {
         v.put(TrainingConfig.MODEL, "fraud-" + run);
         v.put(TrainingConfig.STATE_BACKEND, stateBackend);
         return new TrainingConfig(v);
+    }
+
+    /** Runs {@code job}, and puts the JIT compilers' time meanwhile in {@code jitMs[round]}. */
+    private static double compiling(long[] jitMs, int round, Callable<Double> job)
+            throws Exception {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long before = jit.getTotalCompilationTime();
+        double rate = job.call();
+        jitMs[round] = jit.getTotalCompilationTime() - before;
+        return rate;
     }
 
     private static double median(double[] values) {
