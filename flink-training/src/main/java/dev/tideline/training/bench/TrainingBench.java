@@ -29,12 +29,15 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -90,6 +93,8 @@ public final class TrainingBench implements Callable<Integer> {
             description = "Checkpoint interval of both jobs (default: ${DEFAULT-VALUE}).")
     long checkpointMs = 1_000;
 
+    private MiniCluster cluster;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new TrainingBench()).execute(args));
     }
@@ -121,6 +126,18 @@ public final class TrainingBench implements Callable<Integer> {
                         Duration.ofSeconds(60));
                 admin.createTopics(outputs).all().get();
             }
+            // One MiniCluster for every run, as a Flink cluster serves job after job: a cluster per
+            // run would load Flink's RPC system (Pekko, Scala) in a class loader of its own each
+            // time, and the JIT compilers would compile all of it again during the timed runs.
+            TrainingConfig base = config(values, prefix, "cluster", "rocksdb");
+            cluster =
+                    new MiniCluster(
+                            new MiniClusterConfiguration.Builder()
+                                    .setConfiguration(TrainingJob.flinkConfiguration(base))
+                                    .setNumTaskManagers(1)
+                                    .setNumSlotsPerTaskManager(parallelism)
+                                    .build());
+            cluster.start();
             log.info("Producing {} labelled vectors of {} values", examples, width);
             PlantedFraud data = new PlantedFraud(examples, 7, width);
             data.produce(stack.bootstrapServers(), catalog);
@@ -243,6 +260,10 @@ public final class TrainingBench implements Callable<Integer> {
             json.put("cpus", Runtime.getRuntime().availableProcessors());
             System.out.println(json);
             return 0;
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
         }
     }
 
@@ -324,7 +345,7 @@ public final class TrainingBench implements Callable<Integer> {
                                 config.getString(TrainingConfig.GROUP_ID) + "-passthrough",
                                 new VectorWriter(topic),
                                 DeliveryGuarantee.EXACTLY_ONCE));
-        JobClient job = env.executeAsync("bench pass-through");
+        JobID job = submit(env, "bench pass-through");
         // Read uncommitted: records show as the job writes them, not a checkpoint later.
         try (KafkaConsumer<byte[], byte[]> consumer = reader(stack, topic, "read_uncommitted")) {
             return rate(
@@ -334,7 +355,7 @@ public final class TrainingBench implements Callable<Integer> {
                     },
                     examples);
         } finally {
-            job.cancel().get();
+            stop(job);
         }
     }
 
@@ -347,7 +368,7 @@ public final class TrainingBench implements Callable<Integer> {
             throws Exception {
         StreamExecutionEnvironment env = environment();
         TrainingJob.build(env, config);
-        JobClient job = env.executeAsync("bench training");
+        JobID job = submit(env, "bench training");
         String model = config.getString(TrainingConfig.MODEL);
         long target = (long) Math.ceil(0.98 * examples);
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
@@ -385,7 +406,7 @@ public final class TrainingBench implements Callable<Integer> {
                 }
             }
         } finally {
-            job.cancel().get();
+            stop(job);
         }
     }
 
@@ -393,9 +414,22 @@ public final class TrainingBench implements Callable<Integer> {
         return Math.round(m.getMetrics().get("examples_trained"));
     }
 
-    /** A local MiniCluster environment; the jobs configure checkpointing from the settings. */
+    /** An environment to build a job in; the jobs configure checkpointing from the settings. */
     private StreamExecutionEnvironment environment() {
         return StreamExecutionEnvironment.createLocalEnvironment(parallelism);
+    }
+
+    /** Runs the job built in {@code env} on the benchmark's cluster. */
+    private JobID submit(StreamExecutionEnvironment env, String name) throws Exception {
+        StreamGraph graph = env.getStreamGraph();
+        graph.setJobName(name);
+        return cluster.submitJob(graph).get().getJobID();
+    }
+
+    /** Cancels a job and waits until it has ended, its slots free for the next. */
+    private void stop(JobID job) throws Exception {
+        cluster.cancelJob(job).get();
+        cluster.requestJobResult(job).get();
     }
 
     /**
