@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
                     + " replica (health on tideline.serving.http.port, default 7072) and the"
                     + " embedded CDC runner on the stack's PostgreSQL (health on"
                     + " tideline.cdc.http.port, default 7071), and the training job in a Flink"
-                    + " MiniCluster in its own JVM (labels mature after"
+                    + " MiniCluster in its own JVM (health and metrics on"
+                    + " tideline.training.http.port, default 7073; labels mature after"
                     + " tideline.training.maturity-ms, two minutes here)."
         })
 final class DemoCommand implements Callable<Integer> {

@@ -55,6 +55,8 @@ public final class TrainingConfig extends AppConfig {
     public static final String RESTART_ATTEMPTS = P + "restart-attempts";
     public static final String RESTART_DELAY_MS = P + "restart-delay-ms";
     public static final String FAIL_AFTER_EXAMPLES = P + "fail-after-examples";
+    public static final String HTTP_HOST = P + "http.host";
+    public static final String HTTP_PORT = P + "http.port";
 
     public static final ConfigDef DEFINITION =
             ClientSettings.definition()
@@ -314,7 +316,22 @@ public final class TrainingConfig extends AppConfig {
                             Importance.LOW,
                             "Fault injection for tests: the first subtask of the example stream"
                                 + " fails once, on its first attempt, after this many examples; -1"
-                                + " never.");
+                                + " never.")
+                    .define(
+                            HTTP_HOST,
+                            Type.STRING,
+                            "0.0.0.0",
+                            Importance.LOW,
+                            "Address of /health and /metrics (a job run in its own MiniCluster).")
+                    .define(
+                            HTTP_PORT,
+                            Type.INT,
+                            7073,
+                            ConfigDef.Range.between(-1, 65535),
+                            Importance.MEDIUM,
+                            "Port of /health and /metrics when the job runs in a MiniCluster of its"
+                                    + " own; 0 picks one, -1 turns them off. On a Flink cluster,"
+                                    + " Flink's metric reporters and REST API serve these.");
 
     public TrainingConfig(Map<String, String> values) {
         super(DEFINITION, values);

@@ -1,10 +1,17 @@
 package dev.tideline.training;
 
 import dev.tideline.ops.AppMain;
+import dev.tideline.ops.OpsServer;
+import dev.tideline.training.metrics.MetricsBridge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -43,16 +50,59 @@ public final class TrainingMain extends AppMain<TrainingConfig> {
         return "tideline-training";
     }
 
+    /**
+     * Runs the job until it ends. In a MiniCluster of its own (not under {@code flink run}), the
+     * process also serves {@code /health} (200 while the job runs) and {@code /metrics} (the job's
+     * metrics, through {@link MetricsBridge}) on {@code tideline.training.http.port}, as every
+     * Tideline engine does.
+     */
     @Override
     protected int serve(TrainingConfig config) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        if (env instanceof LocalStreamEnvironment
-                && config.getString(TrainingConfig.CHECKPOINT_DIR).isBlank()) {
-            config = withLocalCheckpoints(config);
+        int port = config.getInt(TrainingConfig.HTTP_PORT);
+        PrometheusMeterRegistry registry = null;
+        if (env instanceof LocalStreamEnvironment) {
+            if (config.getString(TrainingConfig.CHECKPOINT_DIR).isBlank()) {
+                config = withLocalCheckpoints(config);
+            }
+            if (port >= 0) {
+                registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+                env =
+                        StreamExecutionEnvironment.createLocalEnvironment(
+                                MetricsBridge.configuration(registry));
+            }
         }
         TrainingJob.build(env, config);
-        env.execute("tideline-training " + config.getString(TrainingConfig.MODEL));
+        String name = "tideline-training " + config.getString(TrainingConfig.MODEL);
+        if (registry == null) {
+            env.execute(name); // under flink run -d, returns once submitted
+            return 0;
+        }
+        JobClient job = env.executeAsync(name);
+        try (OpsServer ops =
+                OpsServer.start(
+                        config.getString(TrainingConfig.HTTP_HOST),
+                        port,
+                        TrainingConfig.HTTP_PORT,
+                        registry,
+                        path -> health(job))) {
+            log.info("Health and metrics on port {}", ops.port());
+            job.getJobExecutionResult().get();
+        }
         return 0;
+    }
+
+    /** Ready while the job runs (not while it restarts, fails or has ended). */
+    private static OpsServer.Health health(JobClient job) {
+        String status;
+        try {
+            status = job.getJobStatus().get(5, TimeUnit.SECONDS).name();
+        } catch (Exception e) {
+            status = "UNKNOWN";
+        }
+        boolean running = status.equals(JobStatus.RUNNING.name());
+        return new OpsServer.Health(
+                running, "{\"job\":\"" + status + "\",\"ready\":" + running + "}");
     }
 
     /**

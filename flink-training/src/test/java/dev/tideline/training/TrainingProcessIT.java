@@ -11,6 +11,11 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.training.bench.PlantedFraud;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -95,6 +100,95 @@ class TrainingProcessIT {
     }
 
     /**
+     * The process's {@code /health} says the job runs, and its {@code /metrics} carries the job's
+     * own Flink metrics, per subtask: every example the join emitted, every example the learners
+     * trained, rounds, releases and checkpoints.
+     */
+    @Test
+    void servesHealthAndTheJobsMetrics(LocalStack stack, TestNamespace ns, @TempDir Path tmp)
+            throws Exception {
+        TopicCatalog catalog = TrainingJobIT.catalog(stack, ns);
+        PlantedFraud data = new PlantedFraud(4_000, 23);
+        Map<String, String> settings = settings(stack, ns, tmp);
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        settings.put(TrainingConfig.HTTP_PORT, String.valueOf(port));
+        Process job = launch(settings, ChildJvm.logFile(ns, "metrics.log"), tmp);
+        HttpClient http = HttpClient.newHttpClient();
+        try {
+            await().atMost(TIMEOUT)
+                    .ignoreExceptions()
+                    .until(() -> get(http, port, "/health").statusCode() == 200);
+            assertThat(get(http, port, "/health").body())
+                    .isEqualTo("{\"job\":\"RUNNING\",\"ready\":true}");
+
+            data.produce(stack.bootstrapServers(), catalog);
+            data.advanceClocks(stack.bootstrapServers(), catalog);
+            TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
+
+            await().atMost(TIMEOUT)
+                    .untilAsserted(
+                            () -> {
+                                Map<String, Map<String, Double>> m =
+                                        metrics(get(http, port, "/metrics").body());
+                                assertThat(
+                                                sum(m, "tideline_join_examples_positive_total")
+                                                        + sum(
+                                                                m,
+                                                                "tideline_join_examples_negative_total"))
+                                        .as("examples the join emitted")
+                                        .isEqualTo(data.count);
+                                assertThat(m.get("tideline_learner_examples_trained_total"))
+                                        .as("one series per learner")
+                                        .containsOnlyKeys("{subtask=\"0\"}", "{subtask=\"1\"}");
+                                assertThat(sum(m, "tideline_learner_examples_trained_total"))
+                                        .as("examples the learners trained")
+                                        .isEqualTo(data.count);
+                                assertThat(sum(m, "tideline_aggregator_rounds_total")).isPositive();
+                                assertThat(sum(m, "tideline_publisher_releases_total"))
+                                        .isPositive();
+                                assertThat(sum(m, "tideline_training_checkpoints_completed"))
+                                        .isPositive();
+                                assertThat(sum(m, "tideline_training_restarts")).isZero();
+                            });
+        } finally {
+            job.destroyForcibly().waitFor();
+        }
+    }
+
+    private static HttpResponse<String> get(HttpClient http, int port, String path)
+            throws Exception {
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Prometheus text as name → labels → value. */
+    private static Map<String, Map<String, Double>> metrics(String text) {
+        Map<String, Map<String, Double>> out = new TreeMap<>();
+        for (String line : text.split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int space = line.lastIndexOf(' ');
+            String series = line.substring(0, space);
+            int brace = series.indexOf('{');
+            String name = brace < 0 ? series : series.substring(0, brace);
+            String labels = brace < 0 ? "" : series.substring(brace);
+            out.computeIfAbsent(name, n -> new TreeMap<>())
+                    .put(labels, Double.parseDouble(line.substring(space + 1)));
+        }
+        return out;
+    }
+
+    private static double sum(Map<String, Map<String, Double>> metrics, String name) {
+        assertThat(metrics).as("metrics").containsKey(name);
+        return metrics.get(name).values().stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /**
      * Settings of a training job run as its own process against {@code stack}: RocksDB state,
      * checkpoints every 500 ms retained in {@code checkpoints}, frequent updates and releases.
      */
@@ -120,6 +214,7 @@ class TrainingProcessIT {
         settings.put(TrainingConfig.RELEASE_EVERY_ROUNDS, "5");
         settings.put(TrainingConfig.RELEASE_EVERY_MS, "1000");
         settings.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "30000");
+        settings.put(TrainingConfig.HTTP_PORT, "0");
         return settings;
     }
 
