@@ -75,7 +75,14 @@ class ScoringLoopIT {
             await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 500);
             a.crashBeforeNextCommit();
             vectors(stack, catalog, 2_000, 4_000);
-            assertThat(a.awaitStopped(TIMEOUT)).isTrue();
+            assertThat(a.awaitStopped(TIMEOUT))
+                    .as(
+                            () ->
+                                    "replica a stops at its next commit; it holds "
+                                            + a.assignedPartitions()
+                                            + " partitions and its thread is at\n"
+                                            + stack(ta))
+                    .isTrue();
 
             await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 4_000);
             List<Prediction> all = predictions(stack, catalog);
@@ -92,6 +99,14 @@ class ScoringLoopIT {
         } finally {
             models.close();
         }
+    }
+
+    private static String stack(Thread thread) {
+        StringBuilder out = new StringBuilder();
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            out.append("\tat ").append(frame).append('\n');
+        }
+        return out.toString();
     }
 
     @Test
