@@ -187,9 +187,11 @@ final class StackUpCommand implements Callable<Integer> {
                 trainingSettings.putIfAbsent(
                         "tideline.training.checkpoint-dir",
                         stack.workDir().resolve("training-checkpoints").toUri().toString());
+                trainingSettings.putIfAbsent(TRAINING_HTTP_PORT, "7073");
                 Process trainer = TrainingProcess.start(jar, trainingSettings);
                 training.set(trainer);
-                extra += " training=pid:" + trainer.pid();
+                extra += trainingUrl(trainingSettings.get(TRAINING_HTTP_PORT));
+                extra += " training-pid=" + trainer.pid();
             }
         }
         out.printf(
@@ -198,5 +200,18 @@ final class StackUpCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** The training process's /health and /metrics port setting (its default in the demo). */
+    static final String TRAINING_HTTP_PORT = "tideline.training.http.port";
+
+    /** {@code " training=<url>"} for a fixed port; nothing when it is picked at start or off. */
+    static String trainingUrl(String port) {
+        try {
+            int p = Integer.parseInt(port.trim());
+            return p > 0 ? " training=http://localhost:" + p : "";
+        } catch (NumberFormatException e) {
+            return ""; // the training process refuses it, naming the key
+        }
     }
 }
