@@ -45,6 +45,9 @@ final class StackUpCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(StackUpCommand.class);
 
+    /** The training process's /health and /metrics port setting (7073 in the demo). */
+    static final String TRAINING_HTTP_PORT = "tideline.training.http.port";
+
     @Mixin CommonOptions options;
 
     @Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -201,9 +204,6 @@ final class StackUpCommand implements Callable<Integer> {
         stopped.await();
         return 0;
     }
-
-    /** The training process's /health and /metrics port setting (its default in the demo). */
-    static final String TRAINING_HTTP_PORT = "tideline.training.http.port";
 
     /** {@code " training=<url>"} for a fixed port; nothing when it is picked at start or off. */
     static String trainingUrl(String port) {
