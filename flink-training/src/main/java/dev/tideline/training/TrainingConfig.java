@@ -202,8 +202,8 @@ public final class TrainingConfig extends AppConfig {
                             Type.LONG,
                             -1L,
                             Importance.LOW,
-                            "How long a settled transaction is remembered to classify later labels;"
-                                    + " -1 means the maturity period.")
+                            "How long a labelled transaction is remembered to tell a label"
+                                    + " delivered again; -1 means the maturity period.")
                     .define(
                             OUT_OF_ORDERNESS_MS,
                             Type.LONG,

@@ -206,9 +206,11 @@ public final class TrainingJob {
         SingleOutputStreamOperator<Example> examples =
                 vectors.keyBy(v -> v.txnId, Types.STRING)
                         .connect(labels.keyBy(l -> l.txnId, Types.STRING))
-                        .process(new LabelJoin(config.maturity(), config.retention()))
-                        .uid("label-join")
-                        .name("label join at maturity");
+                        .transform(
+                                "label join at maturity",
+                                TypeInformation.of(Example.class),
+                                LabelJoin.operator(config.maturity(), config.retention()))
+                        .uid("label-join");
 
         vectors.getSideOutput(REJECTED)
                 .union(labels.getSideOutput(REJECTED), examples.getSideOutput(LabelJoin.REJECTED))

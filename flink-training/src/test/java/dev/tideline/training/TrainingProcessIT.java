@@ -140,6 +140,14 @@ class TrainingProcessIT {
                                                                 "tideline_join_examples_negative_total"))
                                         .as("examples the join emitted")
                                         .isEqualTo(data.count);
+                                assertThat(m.get("tideline_join_vectors_decided_on_arrival_total"))
+                                        .as("one series per join subtask")
+                                        .hasSize(2);
+                                assertThat(sum(m, "tideline_join_vectors_decided_on_arrival_total"))
+                                        .as("vectors decided on arrival are negatives")
+                                        .isBetween(
+                                                0.0,
+                                                sum(m, "tideline_join_examples_negative_total"));
                                 assertThat(m.get("tideline_learner_examples_trained_total"))
                                         .as("one series per learner")
                                         .containsOnlyKeys("{subtask=\"0\"}", "{subtask=\"1\"}");

@@ -10,20 +10,32 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
  * Joins each served vector with its transaction's label at maturity, by event time and keyed by
  * transaction id. A fraud label reported within the maturity period makes a positive example; a
- * clean label makes a negative one at once; no label by the end of the period makes a negative one
- * when the watermark passes it. The features are the ones served: nothing is recomputed.
+ * clean label makes a negative one at once; no label by the end of the period makes a negative one.
+ * The features are the ones served: nothing is recomputed.
+ *
+ * <p>When the labels have already been read past a vector's maturity (their input's watermark, see
+ * {@link Operator}), the vector is decided as it arrives, by one state read: that is how the job
+ * reads a backlog (a first deployment over history, a restart after downtime, a replay), since the
+ * labels topic is read ahead of the far larger vectors one. Otherwise the vector waits in state for
+ * its label, or for the watermark to pass its maturity on a timer.
  *
  * <p>Labels that cannot be used go to the {@link #REJECTED} side output with a reason: {@code
- * after-maturity} (reported after its vector's period ended), {@code matured} (its vector already
- * matured as a negative), {@code duplicate} (the transaction is already labelled) and {@code
- * unknown-transaction} (no vector arrived within a maturity period of the label). State of a
- * transaction is cleared a retention period after it settles.
+ * after-maturity} (reported after its vector's period ended), {@code duplicate} (the transaction is
+ * already labelled) and {@code unknown-transaction} (no vector was waiting for it, nor arrived
+ * within a maturity period of the label: the transaction is unknown, or it matured as a negative
+ * before the label came). A labelled transaction is remembered for a retention period, so that a
+ * label delivered again is told apart; a negative leaves no state behind, so a vector replayed
+ * after its negative (which the exactly-once {@code features.v1} does not do) would be trained on
+ * again.
  */
 public final class LabelJoin
         extends KeyedCoProcessFunction<String, ServedVector, LabelEvent, Example> {
@@ -31,16 +43,27 @@ public final class LabelJoin
     public static final OutputTag<Rejected> REJECTED = new OutputTag<>("rejected-labels") {};
 
     static final String LABELLED = "labelled";
+
+    /** How transactions settled as negatives were marked by earlier versions of the join. */
     static final String MATURED = "matured";
 
     private final long maturityMs;
     private final long retentionMs;
+
+    /**
+     * The watermark of the labels input, and whether it is idle: set by {@link Operator}. Not
+     * state: after a restore the join waits for the next watermark before deciding at once.
+     */
+    private transient long labelsReadTo = Long.MIN_VALUE;
+
+    private transient boolean labelsIdle;
 
     private transient ValueState<Transaction> state;
     private transient Counter positives;
     private transient Counter negatives;
     private transient Counter rejected;
     private transient Counter duplicateVectors;
+    private transient Counter decidedOnArrival;
 
     /**
      * @param maturity how long after a transaction its label may still arrive
@@ -52,8 +75,14 @@ public final class LabelJoin
         this.retentionMs = retention.toMillis();
     }
 
+    /** The join as a keyed two-input operator that tells it how far the labels have been read. */
+    public static Operator operator(Duration maturity, Duration retention) {
+        return new Operator(new LabelJoin(maturity, retention));
+    }
+
     @Override
     public void open(OpenContext context) {
+        labelsReadTo = Long.MIN_VALUE;
         state =
                 getRuntimeContext()
                         .getState(
@@ -64,13 +93,22 @@ public final class LabelJoin
         negatives = metrics.counter("examples_negative");
         rejected = metrics.counter("labels_rejected");
         duplicateVectors = metrics.counter("vectors_duplicate");
+        decidedOnArrival = metrics.counter("vectors_decided_on_arrival");
     }
 
     @Override
     public void processElement1(ServedVector v, Context ctx, Collector<Example> out)
             throws Exception {
+        long maturesAt = v.eventTimeMs + maturityMs;
         Transaction t = state.value();
         if (t == null) {
+            if (!labelsIdle && labelsReadTo >= maturesAt) {
+                // Every label reported by the vector's maturity has been read, and none is for
+                // it: a negative at once, and nothing to keep.
+                decidedOnArrival.inc();
+                emit(v, false, out);
+                return;
+            }
             t = new Transaction();
         } else if (t.settled != null || t.vector != null) {
             duplicateVectors.inc(); // features.v1 is exactly-once: a second vector is a replay
@@ -79,19 +117,24 @@ public final class LabelJoin
         LabelEvent label = t.label;
         if (label != null) {
             t.label = null;
-            if (label.reportedAtMs <= v.eventTimeMs + maturityMs) {
+            if (label.reportedAtMs <= maturesAt) {
                 emit(v, label.fraud, out);
-                settle(t, LABELLED, v.eventTimeMs, ctx);
+                settle(t, v.eventTimeMs, ctx);
+                state.update(t);
             } else {
                 reject(ctx, label, "after-maturity", v);
                 emit(v, false, out);
-                settle(t, MATURED, v.eventTimeMs, ctx);
+                state.clear();
             }
+        } else if (!labelsIdle && labelsReadTo >= maturesAt) {
+            decidedOnArrival.inc();
+            emit(v, false, out);
+            state.clear();
         } else {
             t.vector = v;
-            ctx.timerService().registerEventTimeTimer(v.eventTimeMs + maturityMs);
+            ctx.timerService().registerEventTimeTimer(maturesAt);
+            state.update(t);
         }
-        state.update(t);
     }
 
     @Override
@@ -109,7 +152,7 @@ public final class LabelJoin
             }
             t.vector = null;
             emit(v, label.fraud, out);
-            settle(t, LABELLED, label.reportedAtMs, ctx);
+            settle(t, label.reportedAtMs, ctx);
         } else if (t.settled != null) {
             reject(ctx, label, t.settled.equals(LABELLED) ? "duplicate" : MATURED, null);
             return;
@@ -134,7 +177,6 @@ public final class LabelJoin
         if (v != null && timestamp >= v.eventTimeMs + maturityMs) {
             t.vector = null;
             emit(v, false, out);
-            settle(t, MATURED, timestamp, ctx);
         }
         LabelEvent label = t.label;
         if (label != null && timestamp >= label.reportedAtMs + maturityMs) {
@@ -156,9 +198,9 @@ public final class LabelJoin
         out.collect(new Example(v.txnId, v.values, fraud, v.eventTimeMs));
     }
 
-    /** Remembers how the transaction settled until {@code at} + the retention period. */
-    private void settle(Transaction t, String how, long at, Context ctx) {
-        t.settled = how;
+    /** Remembers that the transaction was labelled until {@code at} + the retention period. */
+    private void settle(Transaction t, long at, Context ctx) {
+        t.settled = LABELLED;
         t.forgetAtMs = at + retentionMs;
         ctx.timerService().registerEventTimeTimer(t.forgetAtMs);
     }
@@ -179,8 +221,37 @@ public final class LabelJoin
                                     + label.txnId
                                     + " within "
                                     + Duration.ofMillis(maturityMs)
-                                    + " of the label";
+                                    + " of the label: the transaction is unknown, or it"
+                                    + " matured before the label was reported";
                 };
         ctx.output(REJECTED, new Rejected(label.source, reason, null, message));
+    }
+
+    /**
+     * Runs {@link LabelJoin} and hands it the labels input's own watermark and idleness, which a
+     * {@link KeyedCoProcessFunction} does not see: it only sees the smaller of the two inputs'.
+     */
+    public static final class Operator
+            extends KeyedCoProcessOperator<String, ServedVector, LabelEvent, Example> {
+
+        private static final long serialVersionUID = 1L;
+
+        Operator(LabelJoin join) {
+            super(join);
+        }
+
+        @Override
+        public void processWatermark2(Watermark mark) throws Exception {
+            ((LabelJoin) userFunction).labelsReadTo = mark.getTimestamp();
+            super.processWatermark2(mark);
+        }
+
+        @Override
+        protected void processWatermarkStatus(WatermarkStatus status, int index) throws Exception {
+            if (index == 1) {
+                ((LabelJoin) userFunction).labelsIdle = status.isIdle();
+            }
+            super.processWatermarkStatus(status, index);
+        }
     }
 }

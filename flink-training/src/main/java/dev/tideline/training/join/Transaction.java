@@ -14,7 +14,10 @@ public final class Transaction {
     public ServedVector vector;
     public LabelEvent label;
 
-    /** {@link LabelJoin#LABELLED} or {@link LabelJoin#MATURED} once settled, else null. */
+    /**
+     * {@link LabelJoin#LABELLED} once labelled ({@link LabelJoin#MATURED} in state written by
+     * earlier versions), else null.
+     */
     public String settled;
 
     public long forgetAtMs;

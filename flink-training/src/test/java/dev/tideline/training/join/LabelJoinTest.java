@@ -12,9 +12,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,8 +36,7 @@ class LabelJoinTest {
     private static KeyedTwoInputStreamOperatorTestHarness<String, ServedVector, LabelEvent, Example>
             harness() throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(
-                        new LabelJoin(Duration.ofMillis(MATURITY), Duration.ofMillis(RETENTION))),
+                LabelJoin.operator(Duration.ofMillis(MATURITY), Duration.ofMillis(RETENTION)),
                 v -> v.txnId,
                 l -> l.txnId,
                 Types.STRING);
@@ -76,18 +75,56 @@ class LabelJoinTest {
 
         h.processBothWatermarks(new Watermark(100 + MATURITY));
         assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isFalse());
+        assertThat(h.numKeyedStateEntries()).as("a negative leaves nothing behind").isZero();
 
         h.processElement2(label("t2", true, 1_200), 1_200);
+        assertThat(rejected()).isEmpty();
+        h.processBothWatermarks(new Watermark(1_200 + MATURITY));
         assertThat(rejected())
                 .singleElement()
                 .satisfies(
                         r -> {
-                            assertThat(r.reason).isEqualTo("matured");
+                            assertThat(r.reason).isEqualTo("unknown-transaction");
+                            assertThat(r.message).contains("matured before the label");
                             assertThat(new String(r.source.value, StandardCharsets.UTF_8))
                                     .isEqualTo("label-t2");
                         });
-        h.processBothWatermarks(new Watermark(100 + MATURITY + RETENTION));
         assertThat(h.numKeyedStateEntries()).isZero();
+    }
+
+    @Test
+    void aVectorReadAfterTheLabelsPassedItsMaturityIsDecidedAtOnceAndLeavesNoState()
+            throws Exception {
+        h.processElement2(label("t8", true, 300), 300);
+        h.processWatermark2(new Watermark(100 + MATURITY));
+
+        h.processElement1(vector("t9", 100), 100);
+        assertThat(examples())
+                .singleElement()
+                .satisfies(
+                        e -> {
+                            assertThat(e.txnId).isEqualTo("t9");
+                            assertThat(e.fraud).isFalse();
+                        });
+        h.processElement1(vector("t8", 100), 100);
+        assertThat(examples()).hasSize(2).last().satisfies(e -> assertThat(e.fraud).isTrue());
+        assertThat(h.numKeyedStateEntries()).as("only t8's labelled marker").isEqualTo(1);
+        assertThat(rejected()).isEmpty();
+
+        h.processElement1(vector("t10", 100 + 1), 100 + 1);
+        assertThat(examples()).as("its maturity is not yet passed by the labels").hasSize(2);
+        assertThat(h.numKeyedStateEntries()).isEqualTo(2);
+    }
+
+    @Test
+    void whileTheLabelsAreIdleAVectorWaitsForItsMaturity() throws Exception {
+        h.processWatermark2(new Watermark(100 + MATURITY));
+        h.processWatermarkStatus2(WatermarkStatus.IDLE);
+        h.processElement1(vector("t11", 100), 100);
+        assertThat(examples()).isEmpty();
+
+        h.processElement2(label("t11", true, 900), 900);
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isTrue());
     }
 
     @Test
@@ -123,13 +160,12 @@ class LabelJoinTest {
     }
 
     @Test
-    void aReplayedVectorIsNotTrainedTwice() throws Exception {
+    void aReplayedVectorIsNotTrainedTwiceWhileItWaitsOrOnceLabelled() throws Exception {
         h.processElement1(vector("t6", 100), 100);
         h.processElement1(vector("t6", 100), 100);
-        h.processBothWatermarks(new Watermark(100 + MATURITY));
+        h.processElement2(label("t6", true, 500), 500);
         h.processElement1(vector("t6", 100), 100);
-        h.processBothWatermarks(new Watermark(100 + MATURITY + 10));
-        assertThat(examples()).hasSize(1);
+        assertThat(examples()).singleElement().satisfies(e -> assertThat(e.fraud).isTrue());
     }
 
     @Test
