@@ -9,7 +9,14 @@ import dev.tideline.training.io.ServedVector;
 import dev.tideline.training.io.SourceRecord;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.watermark.Watermark;
@@ -178,6 +185,85 @@ class LabelJoinTest {
         h.open();
         h.processBothWatermarks(new Watermark(100 + MATURITY));
         assertThat(examples()).singleElement().satisfies(e -> assertThat(e.txnId).isEqualTo("t7"));
+    }
+
+    @Test
+    void readingABacklogDecidesEveryTransactionAsReadingTheHeadOfTheStreamsDoes() throws Exception {
+        for (long seed = 1; seed <= 5; seed++) {
+            Random random = new Random(seed);
+            List<ServedVector> vectors = new ArrayList<>();
+            List<LabelEvent> labels = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                long at = i * 37L;
+                vectors.add(vector("v" + i, at));
+                int kind = random.nextInt(10);
+                if (kind < 2) { // within maturity: fraud or a clean confirmation
+                    labels.add(label("v" + i, kind == 0, at + 1 + random.nextInt((int) MATURITY)));
+                } else if (kind == 2) { // after maturity
+                    labels.add(label("v" + i, true, at + MATURITY + 1 + random.nextInt(500)));
+                }
+            }
+            for (int i = 0; i < 10; i++) {
+                labels.add(label("ghost" + i, true, random.nextInt(300 * 37)));
+            }
+
+            // The head of the streams: both in event-time order, one watermark for both.
+            h.close();
+            h = harness();
+            h.open();
+            record Event(long at, ServedVector v, LabelEvent l) {}
+            List<Event> merged = new ArrayList<>();
+            vectors.forEach(v -> merged.add(new Event(v.eventTimeMs, v, null)));
+            labels.forEach(l -> merged.add(new Event(l.reportedAtMs, null, l)));
+            merged.sort(Comparator.comparingLong(Event::at));
+            for (Event e : merged) {
+                if (e.v() != null) {
+                    h.processElement1(e.v(), e.at());
+                } else {
+                    h.processElement2(e.l(), e.at());
+                }
+                h.processBothWatermarks(new Watermark(e.at() - 1));
+            }
+            h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+            Map<String, Boolean> atTheHead = decided();
+            Set<String> rejectedAtTheHead = rejectedTransactions();
+            assertThat(h.numKeyedStateEntries()).isZero();
+
+            // A backlog: the labels read to the end before the vectors.
+            h.close();
+            h = harness();
+            h.open();
+            labels.sort(Comparator.comparingLong(l -> l.reportedAtMs));
+            for (LabelEvent l : labels) {
+                h.processElement2(l, l.reportedAtMs);
+            }
+            h.processWatermark2(new Watermark(labels.get(labels.size() - 1).reportedAtMs));
+            for (ServedVector v : vectors) {
+                h.processElement1(v, v.eventTimeMs);
+                h.processWatermark1(new Watermark(v.eventTimeMs - 1));
+            }
+            h.processBothWatermarks(new Watermark(Long.MAX_VALUE));
+
+            assertThat(decided()).as("seed %d", seed).isEqualTo(atTheHead).hasSize(300);
+            assertThat(rejectedTransactions()).as("seed %d", seed).isEqualTo(rejectedAtTheHead);
+            assertThat(h.numKeyedStateEntries()).isZero();
+        }
+    }
+
+    private Map<String, Boolean> decided() {
+        Map<String, Boolean> out = new TreeMap<>();
+        for (Example e : examples()) {
+            assertThat(out.put(e.txnId, e.fraud)).as("one example per transaction").isNull();
+        }
+        return out;
+    }
+
+    private Set<String> rejectedTransactions() {
+        Set<String> out = new TreeSet<>();
+        for (Rejected r : rejected()) {
+            out.add(new String(r.source.key, StandardCharsets.UTF_8));
+        }
+        return out;
     }
 
     private List<Example> examples() {
