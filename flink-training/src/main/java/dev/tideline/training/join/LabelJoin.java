@@ -101,20 +101,12 @@ public final class LabelJoin
             throws Exception {
         long maturesAt = v.eventTimeMs + maturityMs;
         Transaction t = state.value();
-        if (t == null) {
-            if (!labelsIdle && labelsReadTo >= maturesAt) {
-                // Every label reported by the vector's maturity has been read, and none is for
-                // it: a negative at once, and nothing to keep.
-                decidedOnArrival.inc();
-                emit(v, false, out);
-                return;
-            }
-            t = new Transaction();
-        } else if (t.settled != null || t.vector != null) {
+        if (t != null && (t.settled != null || t.vector != null)) {
             duplicateVectors.inc(); // features.v1 is exactly-once: a second vector is a replay
             return;
         }
-        LabelEvent label = t.label;
+        // A transaction in state that is neither settled nor waiting holds a label.
+        LabelEvent label = t == null ? null : t.label;
         if (label != null) {
             t.label = null;
             if (label.reportedAtMs <= maturesAt) {
@@ -127,10 +119,12 @@ public final class LabelJoin
                 state.clear();
             }
         } else if (!labelsIdle && labelsReadTo >= maturesAt) {
+            // Every label reported by the vector's maturity has been read, and none is for it:
+            // a negative at once, and nothing to keep.
             decidedOnArrival.inc();
             emit(v, false, out);
-            state.clear();
         } else {
+            t = new Transaction();
             t.vector = v;
             ctx.timerService().registerEventTimeTimer(maturesAt);
             state.update(t);
