@@ -33,6 +33,10 @@ public final class PlantedFraud {
     public final List<FeatureVector> vectors = new ArrayList<>();
     public final List<Label> labels = new ArrayList<>();
     public final boolean[] fraud;
+
+    /** The transaction whose label is reported after its maturity, which the join refuses. */
+    private final String lateLabelTxn;
+
     private final java.util.Set<Integer> labelled = new java.util.HashSet<>();
     public int frauds;
 
@@ -97,8 +101,13 @@ public final class PlantedFraud {
         while (labelled.contains(unlabelled)) {
             unlabelled++;
         }
-        labels.add(label("txn-" + unlabelled, true, t0 + unlabelled * 50L + MATURITY_MS + 5_000));
+        this.lateLabelTxn = "txn-" + unlabelled;
+        labels.add(label(lateLabelTxn, true, t0 + unlabelled * 50L + MATURITY_MS + 5_000));
         labels.sort((a, b) -> a.getReportedAt().compareTo(b.getReportedAt()));
+    }
+
+    public String lateLabelTxn() {
+        return lateLabelTxn;
     }
 
     public static FeatureVector vector(String txn, long at, float... values) {
