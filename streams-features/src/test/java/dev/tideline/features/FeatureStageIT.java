@@ -25,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -33,18 +34,26 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +71,13 @@ class FeatureStageIT {
     /** Account rows at the head of the input: one per entity and one that does not deserialize. */
     private static final int ACCOUNT_RECORDS = ENTITIES + 1;
 
-    private static final Instant T0 = Instant.parse("2026-11-20T00:00:00Z");
+    /**
+     * Yesterday's midnight: the input spans about 17 hours after it. Fixed dates would fall behind
+     * the topics' retention and be deleted under the test.
+     */
+    private static final Instant T0 =
+            Instant.now().truncatedTo(ChronoUnit.DAYS).minus(Duration.ofDays(1));
+
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     @Test
@@ -75,7 +90,7 @@ class FeatureStageIT {
         Map<String, List<Float>> expected;
         try (FeatureApp app = start(config(stack, reference, "ref", dir.resolve("ref"), -1))) {
             produce(stack, reference, input, 0, input.size());
-            expected = vectors(stack, reference, EVENTS);
+            expected = vectors(stack, reference, "ref", EVENTS, app);
             List<ConsumerRecord<byte[], byte[]>> badRows =
                     readAll(stack, reference.cdcDeadLetter().name(), new ByteArrayDeserializer());
             assertThat(badRows)
@@ -118,7 +133,7 @@ class FeatureStageIT {
                 child.destroyForcibly().waitFor();
                 produce(stack, crash, input, input.size() / 2, input.size());
                 child = launch(childConfig, logFile(ns, "child-2.log"));
-                Map<String, List<Float>> actual = vectors(stack, crash, EVENTS);
+                Map<String, List<Float>> actual = vectors(stack, crash, "crash", EVENTS, survivor);
 
                 assertThat(actual).hasSize(EVENTS);
                 assertThat(actual.keySet()).isEqualTo(expected.keySet());
@@ -168,7 +183,7 @@ class FeatureStageIT {
                     .limit(600)
                     .forEach(input::add);
             produce(stack, catalog, input, 0, input.size());
-            vectors(stack, catalog, 600);
+            vectors(stack, catalog, "api", 600, a, b);
             await().atMost(TIMEOUT)
                     .until(
                             () ->
@@ -388,6 +403,7 @@ class FeatureStageIT {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
             for (ProducerRecord<byte[], byte[]> r : records.subList(from, to)) {
@@ -395,9 +411,23 @@ class FeatureStageIT {
                         r.topic().equals("accounts")
                                 ? catalog.accounts().name()
                                 : catalog.transactions().name();
-                producer.send(new ProducerRecord<>(topic, null, r.timestamp(), r.key(), r.value()));
+                sent.add(
+                        producer.send(
+                                new ProducerRecord<>(
+                                        topic, null, r.timestamp(), r.key(), r.value())));
             }
             producer.flush();
+        }
+        // A record the broker refused would leave the count short: fail here, saying why.
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            } catch (ExecutionException e) {
+                throw new AssertionError("input record not written", e.getCause());
+            }
         }
     }
 
@@ -406,19 +436,31 @@ class FeatureStageIT {
      * end.
      */
     private static Map<String, List<Float>> vectors(
-            LocalStack stack, TopicCatalog catalog, int count) {
+            LocalStack stack, TopicCatalog catalog, String app, int count, FeatureApp... running) {
         Map<String, List<Float>> out = new HashMap<>();
         List<ConsumerRecord<byte[], FeatureVector>> all = new ArrayList<>();
         try (KafkaConsumer<byte[], FeatureVector> consumer =
                 consumer(stack, catalog.features().valueSerde().deserializer())) {
             List<TopicPartition> partitions = assign(consumer, catalog.features().name());
-            await().atMost(TIMEOUT)
-                    .pollInterval(Duration.ZERO)
-                    .until(
-                            () -> {
-                                consumer.poll(Duration.ofMillis(200)).forEach(all::add);
-                                return all.size() >= count;
-                            });
+            try {
+                await().atMost(TIMEOUT)
+                        .pollInterval(Duration.ZERO)
+                        .until(
+                                () -> {
+                                    consumer.poll(Duration.ofMillis(200)).forEach(all::add);
+                                    return all.size() >= count;
+                                });
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError(
+                        all.size()
+                                + " of "
+                                + count
+                                + " vectors after "
+                                + TIMEOUT
+                                + "; "
+                                + progress(stack, catalog, app, running),
+                        e);
+            }
             drain(consumer, partitions, all);
         }
         for (ConsumerRecord<byte[], FeatureVector> r : all) {
@@ -428,6 +470,72 @@ class FeatureStageIT {
                     .isEqualTo(r.value().getEntityId());
         }
         return out;
+    }
+
+    /**
+     * Where the stage stands, for a failure message: each instance's state and tasks, and per
+     * partition the input's end offset, the offset the stage committed and the output's end offset.
+     */
+    private static String progress(
+            LocalStack stack, TopicCatalog catalog, String app, FeatureApp... running) {
+        StringBuilder sb = new StringBuilder();
+        for (FeatureApp a : running) {
+            sb.append("instance ").append(a.streams().state());
+            a.streams()
+                    .metadataForLocalThreads()
+                    .forEach(
+                            t ->
+                                    sb.append(' ')
+                                            .append(t.threadName())
+                                            .append(' ')
+                                            .append(t.threadState())
+                                            .append(" active ")
+                                            .append(t.activeTasks().size()));
+            sb.append("; ");
+        }
+        try (Admin admin =
+                        Admin.create(
+                                Map.<String, Object>of(
+                                        AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                        stack.bootstrapServers()));
+                KafkaConsumer<byte[], byte[]> consumer =
+                        consumer(stack, new ByteArrayDeserializer())) {
+            Map<TopicPartition, OffsetAndMetadata> committed =
+                    admin.listConsumerGroupOffsets(catalog.config().prefix() + app)
+                            .partitionsToOffsetAndMetadata()
+                            .get(30, TimeUnit.SECONDS);
+            for (String topic :
+                    List.of(
+                            catalog.transactions().name(),
+                            catalog.features().name(),
+                            catalog.deadLetter(catalog.transactions()).name())) {
+                List<TopicPartition> partitions =
+                        consumer.partitionsFor(topic).stream()
+                                .map(p -> p.partition())
+                                .sorted()
+                                .map(p -> new TopicPartition(topic, p))
+                                .toList();
+                Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+                sb.append(topic)
+                        .append(" end offsets ")
+                        .append(partitions.stream().map(end::get).toList());
+                if (topic.equals(catalog.transactions().name())) {
+                    sb.append(", committed ")
+                            .append(
+                                    partitions.stream()
+                                            .map(
+                                                    p ->
+                                                            committed.containsKey(p)
+                                                                    ? committed.get(p).offset()
+                                                                    : null)
+                                            .toList());
+                }
+                sb.append("; ");
+            }
+        } catch (Exception e) {
+            sb.append("offsets not read: ").append(e);
+        }
+        return sb.toString();
     }
 
     private static long committedVectors(LocalStack stack, TopicCatalog catalog) {
