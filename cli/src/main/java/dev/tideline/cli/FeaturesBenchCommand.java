@@ -182,7 +182,7 @@ final class FeaturesBenchCommand implements Callable<Integer> {
         Random random = new Random(1);
         String[] countries = {"DE", "FR", "NL", "ES", "IT"};
         Channel[] channels = Channel.values();
-        // Event times end before now: the vectors and changelogs carry them as record timestamps,
+        // Event times end before now: the vectors carry them as record timestamps,
         // and a fixed past date would fall behind the topics' retention during the run.
         Instant t = Instant.now().minusMillis(200L * events);
         try (KafkaProducer<String, Transaction> producer =
