@@ -1,13 +1,11 @@
 package dev.tideline.serving;
 
 import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.model.Canary;
+import dev.tideline.schemas.model.Digests;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +16,6 @@ import org.slf4j.LoggerFactory;
 public final class ModelGates {
 
     private static final Logger log = LoggerFactory.getLogger(ModelGates.class);
-    private static final int CANARY_ROWS = 64;
 
     private final String specFingerprint;
     private final int width;
@@ -76,7 +73,7 @@ public final class ModelGates {
                 return refuse(model, new Refused(Gate.FETCH, e.getMessage(), e.retryable()));
             }
         }
-        String digest = sha256(onnx);
+        String digest = Digests.sha256(onnx);
         if (!digest.equals(release.getSha256())) {
             return refuse(
                     model,
@@ -142,41 +139,18 @@ public final class ModelGates {
         return null;
     }
 
-    /**
-     * Scores a fixed batch (zeros, then seeded values of several scales); null when it is sound.
-     */
+    /** Scores serving's canary batch ({@link Canary}); null when it is sound. */
     String canary(OnnxScorer scorer) {
         FloatBuffer batch =
-                ByteBuffer.allocateDirect(4 * CANARY_ROWS * width)
+                ByteBuffer.allocateDirect(4 * Canary.ROWS * width)
                         .order(ByteOrder.nativeOrder())
-                        .asFloatBuffer();
-        Random random = new Random(20261123L);
-        for (int r = 0; r < CANARY_ROWS; r++) {
-            float scale = r == 0 ? 0 : (float) Math.pow(10, r % 4);
-            for (int c = 0; c < width; c++) {
-                batch.put(r * width + c, (float) random.nextGaussian() * scale);
-            }
-        }
+                        .asFloatBuffer()
+                        .put(Canary.batch(width))
+                        .rewind();
         try {
-            float[] scores = scorer.score(batch, CANARY_ROWS);
-            for (int i = 0; i < scores.length; i++) {
-                if (!Float.isFinite(scores[i]) || scores[i] < 0 || scores[i] > 1) {
-                    return scorer.name()
-                            + ": canary row "
-                            + i
-                            + " scored "
-                            + scores[i]
-                            + ", outside [0, 1]";
-                }
-            }
-            return scores.length == CANARY_ROWS
-                    ? null
-                    : scorer.name()
-                            + ": canary gave "
-                            + scores.length
-                            + " scores for "
-                            + CANARY_ROWS
-                            + " rows";
+            return Canary.problem(scorer.score(batch, Canary.ROWS), Canary.ROWS)
+                    .map(problem -> scorer.name() + ": " + problem)
+                    .orElse(null);
         } catch (Exception e) {
             return scorer.name() + ": canary batch failed: " + e.getMessage();
         }
@@ -190,14 +164,6 @@ public final class ModelGates {
                 refused.retryable() ? " (will retry)" : "",
                 refused.reason());
         return refused;
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static byte[] toArray(ByteBuffer buffer) {

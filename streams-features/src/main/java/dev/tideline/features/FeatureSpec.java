@@ -10,15 +10,13 @@ import dev.tideline.features.FeatureDef.EntityFeature;
 import dev.tideline.features.FeatureDef.EventFeature;
 import dev.tideline.features.FeatureDef.ProfileFeature;
 import dev.tideline.features.FeatureDef.WindowFeature;
+import dev.tideline.schemas.model.Digests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -61,7 +59,7 @@ public final class FeatureSpec {
         this.windows = List.copyOf(windows);
         this.features = List.copyOf(features);
         this.canonical = canonicalJson();
-        this.fingerprint = sha256(canonical);
+        this.fingerprint = Digests.sha256(canonical);
     }
 
     /** Parses a spec from YAML or JSON text; {@code source} names it in error messages. */
@@ -208,15 +206,6 @@ public final class FeatureSpec {
 
     static String lower(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
-    }
-
-    private static String sha256(String text) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
     }
 
     /** Finds a feature's position in the vector. */

@@ -123,6 +123,16 @@ public final class FeatureScaler {
         return inv;
     }
 
+    /** Standard deviation per feature, at least {@link #MIN_STD}. */
+    public float[] stdAsFloats() {
+        double[] v = variance();
+        float[] sd = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            sd[i] = (float) Math.max(MIN_STD, Math.sqrt(v[i]));
+        }
+        return sd;
+    }
+
     public float[] meanAsFloats() {
         float[] m = new float[mean.length];
         for (int i = 0; i < m.length; i++) {

@@ -1,9 +1,8 @@
 package dev.tideline.training.publish;
 
+import dev.tideline.schemas.model.Digests;
 import dev.tideline.training.learn.ReleaseCandidate;
 import dev.tideline.training.model.OnnxExport;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -108,7 +107,7 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         r.specFingerprint = spec.fingerprint();
         r.inputWidth = c.network.width();
         r.onnx = onnx;
-        r.sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(onnx));
+        r.sha256 = Digests.sha256(onnx);
         Map<String, Double> m = new LinkedHashMap<>();
         m.put("auc", auc);
         m.put("log_loss", c.window.logLoss());

@@ -2,6 +2,7 @@ package dev.tideline.training.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tideline.schemas.model.ModelGraph;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,21 @@ class OnnxExportTest {
                 OnnxExport.validate(new byte[] {1, 2, 3}, net, scaler, 16, 1e-5);
         assertThat(broken.passed()).isFalse();
         assertThat(broken.detail()).startsWith("ONNX Runtime:");
+    }
+
+    /**
+     * A graph without the final sigmoid scores serving's canary rows far outside [0, 1]: validation
+     * refuses it with serving's own canary verdict, before comparing it with the model.
+     */
+    @Test
+    void validationAppliesServingsCanaryGate() {
+        FeatureScaler scaler = FeatureScaler.of(1_000, new double[] {0, 0}, new double[] {1, 1});
+        Network net = Network.logistic(2);
+        byte[] unbounded =
+                ModelGraph.input(2).dense(new float[] {1, 1}, new float[] {0}).toBytes("test");
+        OnnxExport.Validation v = OnnxExport.validate(unbounded, net, scaler, 256, 1e-5);
+        assertThat(v.passed()).isFalse();
+        assertThat(v.detail()).startsWith("serving's canary row").contains("outside [0, 1]");
     }
 
     private static FeatureScaler scaler() {

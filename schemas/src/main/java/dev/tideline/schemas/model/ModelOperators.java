@@ -1,4 +1,4 @@
-package dev.tideline.training.model;
+package dev.tideline.schemas.model;
 
 import java.util.Collections;
 import java.util.Map;
@@ -8,7 +8,7 @@ import org.tribuo.util.onnx.ONNXOperator;
 import org.tribuo.util.onnx.ONNXOperators;
 
 /** ONNX operators that tribuo-util-onnx's own enum lacks. */
-enum ExtraOperators implements ONNXOperator {
+enum ModelOperators implements ONNXOperator {
     /** Rectified linear unit, opset 14. */
     RELU("Relu", 1, 14);
 
@@ -16,7 +16,7 @@ enum ExtraOperators implements ONNXOperator {
     private final int inputs;
     private final int version;
 
-    ExtraOperators(String name, int inputs, int version) {
+    ModelOperators(String name, int inputs, int version) {
         this.name = name;
         this.inputs = inputs;
         this.version = version;
