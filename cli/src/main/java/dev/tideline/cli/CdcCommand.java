@@ -1,7 +1,8 @@
 package dev.tideline.cli;
 
+import dev.tideline.connectors.CdcApp;
 import dev.tideline.connectors.CdcConfig;
-import dev.tideline.connectors.CdcMain;
+import dev.tideline.ops.AppMain;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,6 +14,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(
         name = "cdc",
+        mixinStandardHelpOptions = true,
         description = {
             "Capture accounts and chargebacks from PostgreSQL into cdc.accounts and cdc.labels",
             "(Debezium, embedded). Settings: tideline.cdc.* (see README)."
@@ -23,7 +25,7 @@ final class CdcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return CdcMain.run(config(Settings.load(options), null));
+        return AppMain.run("tideline-cdc", CdcApp.start(config(Settings.load(options), null)));
     }
 
     /** The runner's settings from the CLI's; addresses default to the local stack's. */

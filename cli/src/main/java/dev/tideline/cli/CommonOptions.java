@@ -1,6 +1,7 @@
 package dev.tideline.cli;
 
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.ops.config.ClientSettings;
+import dev.tideline.schemas.TopicCatalogConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,7 +63,7 @@ final class CommonOptions {
         put(map, ClientSettings.REGISTRY_URL, registry);
         put(map, ClientSettings.REGISTRY_USER_INFO, registryUserInfo);
         put(map, ClientSettings.REGISTRY_TOKEN, registryToken);
-        put(map, dev.tideline.schemas.TopicCatalogConfig.PREFIX, prefix);
+        put(map, TopicCatalogConfig.PREFIX, prefix);
         return map;
     }
 

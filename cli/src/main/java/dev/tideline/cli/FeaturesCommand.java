@@ -1,7 +1,8 @@
 package dev.tideline.cli;
 
+import dev.tideline.features.FeatureApp;
 import dev.tideline.features.FeatureConfig;
-import dev.tideline.features.FeatureMain;
+import dev.tideline.ops.AppMain;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(
         name = "features",
+        mixinStandardHelpOptions = true,
         description = {
             "Run the feature stage (Kafka Streams): one feature vector per transaction.",
             "Settings: tideline.features.* (see README), e.g. -D"
@@ -25,7 +27,7 @@ final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return FeatureMain.run(config(Settings.load(options)));
+        return AppMain.run("tideline-features", FeatureApp.start(config(Settings.load(options))));
     }
 
     /** The feature stage's settings from the CLI's: addresses default to the local stack's. */

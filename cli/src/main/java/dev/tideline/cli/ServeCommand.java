@@ -1,8 +1,9 @@
 package dev.tideline.cli;
 
 import dev.tideline.features.FeatureSpec;
+import dev.tideline.ops.AppMain;
+import dev.tideline.serving.ServingApp;
 import dev.tideline.serving.ServingConfig;
-import dev.tideline.serving.ServingMain;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Mixin;
  */
 @Command(
         name = "serve",
+        mixinStandardHelpOptions = true,
         description = {
             "Run a scoring replica: features.v1 in, one prediction per vector out, exactly once.",
             "Settings: tideline.serving.* (see README); the spec defaults to the built-in one."
@@ -24,7 +26,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return ServingMain.run(config(Settings.load(options)));
+        return AppMain.run("tideline-serving", ServingApp.start(config(Settings.load(options))));
     }
 
     /**

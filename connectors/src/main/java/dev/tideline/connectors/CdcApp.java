@@ -2,6 +2,7 @@ package dev.tideline.connectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tideline.ops.Engine;
 import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -16,7 +17,7 @@ import java.time.Duration;
  * while capturing, with the lag behind the database) and {@code /metrics} (Prometheus). The same
  * path serves {@code java -jar}, the CLI and the demo.
  */
-public final class CdcApp implements AutoCloseable {
+public final class CdcApp implements Engine {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -51,20 +52,11 @@ public final class CdcApp implements AutoCloseable {
         }
         CdcRunner runner = CdcRunner.start(settings, catalog, new CdcMetrics(registry));
         CdcApp app = new CdcApp(runner, registry);
-        int port = config.getInt(CdcConfig.HTTP_PORT);
-        if (port >= 0) {
-            try {
-                app.ops =
-                        OpsServer.start(
-                                config.getString(CdcConfig.HTTP_HOST),
-                                port,
-                                CdcConfig.HTTP_PORT,
-                                registry,
-                                path -> app.health());
-            } catch (RuntimeException e) {
-                runner.close();
-                throw e;
-            }
+        try {
+            app.ops = config.startHttp(registry, path -> app.health()).orElse(null);
+        } catch (RuntimeException e) {
+            runner.close();
+            throw e;
         }
         return app;
     }
@@ -79,6 +71,13 @@ public final class CdcApp implements AutoCloseable {
 
     public boolean awaitDone(Duration timeout) throws InterruptedException {
         return runner.awaitDone(timeout);
+    }
+
+    /** 1 when the runner failed (schema drift, a fatal Kafka error), 0 once closed. */
+    @Override
+    public int awaitExit() throws InterruptedException {
+        runner.awaitDone(Duration.ofDays(365_000));
+        return runner.state() == CdcRunner.State.FAILED ? 1 : 0;
     }
 
     private OpsServer.Health health() {

@@ -1,11 +1,9 @@
 package dev.tideline.connectors;
 
-import dev.tideline.schemas.config.AppConfig;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.ops.config.AppConfig;
+import dev.tideline.ops.config.ClientSettings;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -13,18 +11,19 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 /** The embedded CDC runner's settings, loaded in layers; unknown keys refuse start-up by name. */
 public final class CdcConfig extends AppConfig {
 
-    public static final String JDBC_URL = "tideline.cdc.jdbc-url";
-    public static final String USER = "tideline.cdc.user";
-    public static final String PASSWORD = "tideline.cdc.password";
-    public static final String SLOT = "tideline.cdc.slot";
-    public static final String PUBLICATION = "tideline.cdc.publication";
-    public static final String OFFSETS_FILE = "tideline.cdc.offsets-file";
-    public static final String MIGRATE = "tideline.cdc.migrate";
-    public static final String HTTP_HOST = "tideline.cdc.http.host";
-    public static final String HTTP_PORT = "tideline.cdc.http.port";
+    static final String PREFIX = "tideline.cdc.";
+    public static final String JDBC_URL = PREFIX + "jdbc-url";
+    public static final String USER = PREFIX + "user";
+    public static final String PASSWORD = PREFIX + "password";
+    public static final String SLOT = PREFIX + "slot";
+    public static final String PUBLICATION = PREFIX + "publication";
+    public static final String OFFSETS_FILE = PREFIX + "offsets-file";
+    public static final String MIGRATE = PREFIX + "migrate";
+    public static final String HTTP_HOST = PREFIX + "http.host";
+    public static final String HTTP_PORT = PREFIX + "http.port";
 
     public static final ConfigDef DEFINITION =
-            ClientSettings.definition()
+            AppConfig.definition(PREFIX, 7071, "/health and /metrics")
                     .define(
                             JDBC_URL,
                             Type.STRING,
@@ -68,30 +67,10 @@ public final class CdcConfig extends AppConfig {
                             Type.BOOLEAN,
                             false,
                             Importance.LOW,
-                            "Apply the source database's migrations before starting (local mode).")
-                    .define(
-                            HTTP_HOST,
-                            Type.STRING,
-                            "0.0.0.0",
-                            Importance.LOW,
-                            "Address of /health and /metrics.")
-                    .define(
-                            HTTP_PORT,
-                            Type.INT,
-                            7071,
-                            ConfigDef.Range.between(-1, 65535),
-                            Importance.MEDIUM,
-                            "Port of /health and /metrics; 0 picks a free port, -1 turns them"
-                                    + " off.");
+                            "Apply the source database's migrations before starting (local mode).");
 
     public CdcConfig(Map<String, String> values) {
-        super(DEFINITION, values);
-    }
-
-    public static CdcConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return new CdcConfig(
-                ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
+        super(DEFINITION, PREFIX, values);
     }
 
     CdcRunner.Settings runnerSettings() {

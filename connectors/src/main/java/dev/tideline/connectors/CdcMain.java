@@ -1,9 +1,7 @@
 package dev.tideline.connectors;
 
 import dev.tideline.ops.AppMain;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.Optional;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,33 +14,17 @@ import picocli.CommandLine.Command;
                         + " cdc.labels.")
 public final class CdcMain extends AppMain<CdcConfig> {
 
+    public CdcMain() {
+        super("tideline-cdc", CdcConfig.DEFINITION, List.of(), CdcConfig::new);
+    }
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new CdcMain()).execute(args));
     }
 
+    /** Runs until SIGTERM (exit 0) or a failure, for example schema drift (exit 1). */
     @Override
-    protected CdcConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return CdcConfig.load(file, environment, overrides);
-    }
-
-    @Override
-    protected String name() {
-        return "tideline-cdc";
-    }
-
-    @Override
-    protected int serve(CdcConfig settings) throws Exception {
-        return run(settings);
-    }
-
-    /**
-     * Runs until SIGTERM or a failure (exit 1, for example on schema drift); shared with the CLI.
-     */
-    public static int run(CdcConfig settings) throws InterruptedException {
-        CdcApp app = CdcApp.start(settings);
-        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "tideline-cdc-shutdown"));
-        app.awaitDone(java.time.Duration.ofDays(365_000));
-        return app.runner().state() == CdcRunner.State.FAILED ? 1 : 0;
+    protected int serve(CdcConfig settings) throws InterruptedException {
+        return run(name(), CdcApp.start(settings));
     }
 }

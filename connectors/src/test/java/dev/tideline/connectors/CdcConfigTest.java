@@ -58,10 +58,11 @@ class CdcConfigTest {
     void refusesAnUnknownKeyByName() {
         assertThatThrownBy(
                         () ->
-                                CdcConfig.load(
-                                        Optional.empty(),
-                                        Map.of(),
-                                        Map.of("tideline.cdc.slots", "x")))
+                                new CdcMain()
+                                        .load(
+                                                Optional.empty(),
+                                                Map.of(),
+                                                Map.of("tideline.cdc.slots", "x")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tideline.cdc.slots")
                 .hasMessageContaining("tideline.cdc.slot");

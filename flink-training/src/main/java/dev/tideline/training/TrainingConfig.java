@@ -1,17 +1,13 @@
 package dev.tideline.training;
 
+import dev.tideline.ops.config.AppConfig;
 import dev.tideline.schemas.avro.ModelKind;
-import dev.tideline.schemas.config.AppConfig;
-import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.training.learn.TrainingSettings;
 import dev.tideline.training.model.Optimizer;
 import dev.tideline.training.publish.SpecIdentity;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -19,7 +15,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 /** The training job's settings, loaded in layers; unknown keys refuse start-up by name. */
 public final class TrainingConfig extends AppConfig {
 
-    private static final String P = "tideline.training.";
+    static final String P = "tideline.training.";
     public static final String MODEL = P + "model";
     public static final String KIND = P + "kind";
     public static final String HIDDEN = P + "hidden";
@@ -59,7 +55,12 @@ public final class TrainingConfig extends AppConfig {
     public static final String HTTP_PORT = P + "http.port";
 
     public static final ConfigDef DEFINITION =
-            ClientSettings.definition()
+            AppConfig.definition(
+                            P,
+                            7073,
+                            "/health and /metrics when the job runs in a MiniCluster of its own"
+                                    + " (on a Flink cluster, Flink's REST API and metric reporters"
+                                    + " serve these)")
                     .define(
                             MODEL,
                             Type.STRING,
@@ -316,31 +317,10 @@ public final class TrainingConfig extends AppConfig {
                             Importance.LOW,
                             "Fault injection for tests: the first subtask of the example stream"
                                 + " fails once, on its first attempt, after this many examples; -1"
-                                + " never.")
-                    .define(
-                            HTTP_HOST,
-                            Type.STRING,
-                            "0.0.0.0",
-                            Importance.LOW,
-                            "Address of /health and /metrics (a job run in its own MiniCluster).")
-                    .define(
-                            HTTP_PORT,
-                            Type.INT,
-                            7073,
-                            ConfigDef.Range.between(-1, 65535),
-                            Importance.MEDIUM,
-                            "Port of /health and /metrics when the job runs in a MiniCluster of its"
-                                    + " own; 0 picks one, -1 turns them off. On a Flink cluster,"
-                                    + " Flink's metric reporters and REST API serve these.");
+                                + " never.");
 
     public TrainingConfig(Map<String, String> values) {
-        super(DEFINITION, values);
-    }
-
-    public static TrainingConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return new TrainingConfig(
-                ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
+        super(DEFINITION, P, values);
     }
 
     public TrainingSettings training() {

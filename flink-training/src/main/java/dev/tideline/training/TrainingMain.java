@@ -7,8 +7,8 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
@@ -32,22 +32,15 @@ public final class TrainingMain extends AppMain<TrainingConfig> {
 
     private static final Logger log = LoggerFactory.getLogger(TrainingMain.class);
 
+    public TrainingMain() {
+        super("tideline-training", TrainingConfig.DEFINITION, List.of(), TrainingConfig::new);
+    }
+
     public static void main(String[] args) {
         int code = new CommandLine(new TrainingMain()).execute(args);
         if (code != 0) {
             System.exit(code);
         }
-    }
-
-    @Override
-    protected TrainingConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return TrainingConfig.load(file, environment, overrides);
-    }
-
-    @Override
-    protected String name() {
-        return "tideline-training";
     }
 
     /**
@@ -59,7 +52,7 @@ public final class TrainingMain extends AppMain<TrainingConfig> {
     @Override
     protected int serve(TrainingConfig config) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        int port = config.getInt(TrainingConfig.HTTP_PORT);
+        int port = config.httpPort();
         PrometheusMeterRegistry registry = null;
         if (env instanceof LocalStreamEnvironment) {
             if (config.getString(TrainingConfig.CHECKPOINT_DIR).isBlank()) {
@@ -79,13 +72,7 @@ public final class TrainingMain extends AppMain<TrainingConfig> {
             return 0;
         }
         JobClient job = env.executeAsync(name);
-        try (OpsServer ops =
-                OpsServer.start(
-                        config.getString(TrainingConfig.HTTP_HOST),
-                        port,
-                        TrainingConfig.HTTP_PORT,
-                        registry,
-                        path -> health(job))) {
+        try (OpsServer ops = config.startHttp(registry, path -> health(job)).orElseThrow()) {
             log.info("Health and metrics on port {}", ops.port());
             job.getJobExecutionResult().get();
         }

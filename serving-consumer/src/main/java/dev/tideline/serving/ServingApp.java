@@ -1,5 +1,6 @@
 package dev.tideline.serving;
 
+import dev.tideline.ops.Engine;
 import dev.tideline.ops.OpsServer;
 import dev.tideline.schemas.TopicCatalog;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -12,14 +13,12 @@ import java.util.Map;
  * /health} (ready once it holds partitions; a model or the fallback is always in place) and {@code
  * /metrics}. The same path serves {@code java -jar}, the CLI and the demo.
  */
-public final class ServingApp implements AutoCloseable {
+public final class ServingApp implements Engine {
 
     private final ModelSwitch models;
     private final ModelWatcher watcher;
     private final ScoringLoop loop;
     private final PrometheusMeterRegistry registry;
-    private final int port;
-    private final String host;
     private OpsServer ops;
 
     private ServingApp(ServingConfig config) {
@@ -53,8 +52,6 @@ public final class ServingApp implements AutoCloseable {
                                 config.getDouble(ServingConfig.FALLBACK_SCORE),
                                 config.getInt(ServingConfig.MAX_BATCH)),
                         registry);
-        this.port = config.getInt(ServingConfig.HTTP_PORT);
-        this.host = config.getString(ServingConfig.HTTP_HOST);
     }
 
     public static ServingApp start(ServingConfig config) {
@@ -62,14 +59,11 @@ public final class ServingApp implements AutoCloseable {
         app.watcher.start();
         Thread t = new Thread(app.loop, "tideline-scoring");
         t.start();
-        if (app.port >= 0) {
-            app.ops =
-                    OpsServer.start(
-                            app.host,
-                            app.port,
-                            ServingConfig.HTTP_PORT,
-                            app.registry,
-                            path -> app.health());
+        try {
+            app.ops = config.startHttp(app.registry, path -> app.health()).orElse(null);
+        } catch (RuntimeException e) {
+            app.close();
+            throw e;
         }
         return app;
     }
@@ -86,8 +80,20 @@ public final class ServingApp implements AutoCloseable {
         return loop.awaitStopped(timeout);
     }
 
+    /** A replica stops by itself only on a fatal error (fenced, not authorised): exit 1. */
+    @Override
+    public int awaitExit() throws InterruptedException {
+        loop.awaitStopped(Duration.ofDays(365_000));
+        return 1;
+    }
+
+    /** Ready once the loop runs and holds partitions, as {@code /health} reports. */
+    public boolean ready() {
+        return loop.running() && loop.assignedPartitions() > 0;
+    }
+
     private OpsServer.Health health() {
-        boolean ready = loop.running() && loop.assignedPartitions() > 0;
+        boolean ready = ready();
         String body =
                 "{\"running\":"
                         + loop.running()

@@ -1,12 +1,9 @@
 package dev.tideline.serving;
 
-import dev.tideline.schemas.config.AppConfig;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.ops.config.AppConfig;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Path;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -15,28 +12,29 @@ import org.apache.kafka.common.config.ConfigException;
 /** A scoring replica's settings, loaded in layers; unknown keys refuse start-up by name. */
 public final class ServingConfig extends AppConfig {
 
-    public static final String GROUP_ID = "tideline.serving.group-id";
-    public static final String INSTANCE_ID = "tideline.serving.instance-id";
-    public static final String MODEL = "tideline.serving.model";
-    public static final String SPEC_FINGERPRINT = "tideline.serving.spec-fingerprint";
-    public static final String INPUT_WIDTH = "tideline.serving.input-width";
-    public static final String DEVICE = "tideline.serving.device";
-    public static final String INTRA_OP_THREADS = "tideline.serving.intra-op-threads";
-    public static final String SPINNING = "tideline.serving.spinning";
-    public static final String FALLBACK_SCORE = "tideline.serving.fallback-score";
-    public static final String MAX_BATCH = "tideline.serving.max-batch";
-    public static final String SHADOW_EVENTS = "tideline.serving.shadow.events";
-    public static final String SHADOW_THRESHOLD = "tideline.serving.shadow.threshold";
-    public static final String ARTIFACT_TIMEOUT_MS = "tideline.serving.artifact.timeout-ms";
-    public static final String ARTIFACT_MAX_BYTES = "tideline.serving.artifact.max-bytes";
-    public static final String BREAKER_FAILURES = "tideline.serving.artifact.breaker.failures";
-    public static final String BREAKER_WINDOW = "tideline.serving.artifact.breaker.window";
-    public static final String BREAKER_OPEN_MS = "tideline.serving.artifact.breaker.open-ms";
-    public static final String HTTP_HOST = "tideline.serving.http.host";
-    public static final String HTTP_PORT = "tideline.serving.http.port";
+    static final String PREFIX = "tideline.serving.";
+    public static final String GROUP_ID = PREFIX + "group-id";
+    public static final String INSTANCE_ID = PREFIX + "instance-id";
+    public static final String MODEL = PREFIX + "model";
+    public static final String SPEC_FINGERPRINT = PREFIX + "spec-fingerprint";
+    public static final String INPUT_WIDTH = PREFIX + "input-width";
+    public static final String DEVICE = PREFIX + "device";
+    public static final String INTRA_OP_THREADS = PREFIX + "intra-op-threads";
+    public static final String SPINNING = PREFIX + "spinning";
+    public static final String FALLBACK_SCORE = PREFIX + "fallback-score";
+    public static final String MAX_BATCH = PREFIX + "max-batch";
+    public static final String SHADOW_EVENTS = PREFIX + "shadow.events";
+    public static final String SHADOW_THRESHOLD = PREFIX + "shadow.threshold";
+    public static final String ARTIFACT_TIMEOUT_MS = PREFIX + "artifact.timeout-ms";
+    public static final String ARTIFACT_MAX_BYTES = PREFIX + "artifact.max-bytes";
+    public static final String BREAKER_FAILURES = PREFIX + "artifact.breaker.failures";
+    public static final String BREAKER_WINDOW = PREFIX + "artifact.breaker.window";
+    public static final String BREAKER_OPEN_MS = PREFIX + "artifact.breaker.open-ms";
+    public static final String HTTP_HOST = PREFIX + "http.host";
+    public static final String HTTP_PORT = PREFIX + "http.port";
 
     public static final ConfigDef DEFINITION =
-            ClientSettings.definition()
+            AppConfig.definition(PREFIX, 7072, "/health and /metrics")
                     .define(
                             GROUP_ID,
                             Type.STRING,
@@ -170,30 +168,11 @@ public final class ServingConfig extends AppConfig {
                             ConfigDef.Range.atLeast(1),
                             Importance.LOW,
                             "How long the open circuit breaker refuses artifact fetches before"
-                                    + " it lets one try through.")
-                    .define(
-                            HTTP_HOST,
-                            Type.STRING,
-                            "0.0.0.0",
-                            Importance.LOW,
-                            "Address of /health and /metrics.")
-                    .define(
-                            HTTP_PORT,
-                            Type.INT,
-                            7072,
-                            ConfigDef.Range.between(-1, 65535),
-                            Importance.MEDIUM,
-                            "Port of /health and /metrics; 0 picks one, -1 turns them off.");
+                                    + " it lets one try through.");
 
     public ServingConfig(Map<String, String> values) {
-        super(DEFINITION, values);
+        super(DEFINITION, PREFIX, values);
         artifacts(); // refuses a breaker threshold larger than its window, naming the key
-    }
-
-    public static ServingConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return new ServingConfig(
-                ClientSettings.load(DEFINITION, List.of(), file, environment, overrides));
     }
 
     public String transactionalId() {
@@ -218,11 +197,11 @@ public final class ServingConfig extends AppConfig {
                     "must not exceed " + BREAKER_WINDOW + " (" + window + ")");
         }
         return new ArtifactFetcher.Settings(
-                java.time.Duration.ofMillis(getLong(ARTIFACT_TIMEOUT_MS)),
+                Duration.ofMillis(getLong(ARTIFACT_TIMEOUT_MS)),
                 getLong(ARTIFACT_MAX_BYTES),
                 failures,
                 window,
-                java.time.Duration.ofMillis(getLong(BREAKER_OPEN_MS)));
+                Duration.ofMillis(getLong(BREAKER_OPEN_MS)));
     }
 
     public ScoringOptions scoringOptions() {

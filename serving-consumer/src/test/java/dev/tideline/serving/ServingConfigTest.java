@@ -42,10 +42,11 @@ class ServingConfigTest {
                 .hasMessageContaining(ServingConfig.DEVICE);
         assertThatThrownBy(
                         () ->
-                                ServingConfig.load(
-                                        Optional.empty(),
-                                        Map.of(),
-                                        Map.of("tideline.serving.max-batches", "1")))
+                                new ServingMain()
+                                        .load(
+                                                Optional.empty(),
+                                                Map.of(),
+                                                Map.of("tideline.serving.max-batches", "1")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tideline.serving.max-batches");
         assertThatThrownBy(

@@ -1,8 +1,9 @@
 package dev.tideline.features;
 
+import dev.tideline.ops.Engine;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The same code path serves {@code java -jar}, the CLI, the embedded demo and the tests. Instances
  * with the same application id split the partitions between them.
  */
-public final class FeatureApp implements AutoCloseable {
+public final class FeatureApp implements Engine {
 
     private static final Logger log = LoggerFactory.getLogger(FeatureApp.class);
     private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofSeconds(60);
@@ -199,9 +200,11 @@ public final class FeatureApp implements AutoCloseable {
         return server == null ? -1 : server.port();
     }
 
-    /** Blocks until the Streams client stops, for {@code main}. */
-    public void awaitStop() throws InterruptedException {
+    /** Blocks until the Streams client stops: exit 1 when it stopped in error, else 0. */
+    @Override
+    public int awaitExit() throws InterruptedException {
         stopped.await();
+        return streams.state() == KafkaStreams.State.ERROR ? 1 : 0;
     }
 
     @Override

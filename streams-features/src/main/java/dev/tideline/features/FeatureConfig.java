@@ -1,14 +1,11 @@
 package dev.tideline.features;
 
-import dev.tideline.schemas.config.AppConfig;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.ops.config.AppConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -20,29 +17,28 @@ import org.apache.kafka.common.config.ConfigException;
  */
 public final class FeatureConfig extends AppConfig {
 
-    public static final String APPLICATION_ID = "tideline.features.application-id";
-    public static final String SPEC = "tideline.features.spec";
-    public static final String MAX_AMOUNT = "tideline.features.max-amount";
-    public static final String EVICTION_INTERVAL = "tideline.features.eviction-interval";
-    public static final String STANDBY_REPLICAS = "tideline.features.num-standby-replicas";
-    public static final String STREAM_THREADS = "tideline.features.num-stream-threads";
-    public static final String STATE_DIR = "tideline.features.state-dir";
-    public static final String COMMIT_INTERVAL = "tideline.features.commit-interval";
-    public static final String CACHE_MAX_BYTES = "tideline.features.cache-max-bytes";
-    public static final String HTTP_HOST = "tideline.features.http.host";
-    public static final String HTTP_PORT = "tideline.features.http.port";
-    public static final String ADVERTISED_HOST = "tideline.features.http.advertised-host";
-    public static final String ON_THREAD_FAILURE = "tideline.features.on-thread-failure";
-    public static final String MAX_THREAD_REPLACEMENTS =
-            "tideline.features.max-thread-replacements";
-    public static final String THREAD_REPLACEMENT_PERIOD =
-            "tideline.features.thread-replacement-period";
+    static final String PREFIX = "tideline.features.";
+    public static final String APPLICATION_ID = PREFIX + "application-id";
+    public static final String SPEC = PREFIX + "spec";
+    public static final String MAX_AMOUNT = PREFIX + "max-amount";
+    public static final String EVICTION_INTERVAL = PREFIX + "eviction-interval";
+    public static final String STANDBY_REPLICAS = PREFIX + "num-standby-replicas";
+    public static final String STREAM_THREADS = PREFIX + "num-stream-threads";
+    public static final String STATE_DIR = PREFIX + "state-dir";
+    public static final String COMMIT_INTERVAL = PREFIX + "commit-interval";
+    public static final String CACHE_MAX_BYTES = PREFIX + "cache-max-bytes";
+    public static final String HTTP_HOST = PREFIX + "http.host";
+    public static final String HTTP_PORT = PREFIX + "http.port";
+    public static final String ADVERTISED_HOST = PREFIX + "http.advertised-host";
+    public static final String ON_THREAD_FAILURE = PREFIX + "on-thread-failure";
+    public static final String MAX_THREAD_REPLACEMENTS = PREFIX + "max-thread-replacements";
+    public static final String THREAD_REPLACEMENT_PERIOD = PREFIX + "thread-replacement-period";
 
     /**
      * Prefix of raw Kafka Streams settings: {@code
      * tideline.features.streams.buffered.records.per.partition}.
      */
-    public static final String STREAMS_PREFIX = "tideline.features.streams.";
+    public static final String STREAMS_PREFIX = PREFIX + "streams.";
 
     private static final ConfigDef.Validator DURATION =
             (name, value) -> {
@@ -57,7 +53,7 @@ public final class FeatureConfig extends AppConfig {
             };
 
     public static final ConfigDef DEFINITION =
-            ClientSettings.definition()
+            AppConfig.definition(PREFIX, 7070, "the read API (features, health, metrics)")
                     .define(
                             APPLICATION_ID,
                             Type.STRING,
@@ -118,20 +114,6 @@ public final class FeatureConfig extends AppConfig {
                             "How often transactions commit: the floor of end-to-end latency for"
                                     + " read_committed readers.")
                     .define(
-                            HTTP_HOST,
-                            Type.STRING,
-                            "0.0.0.0",
-                            Importance.LOW,
-                            "Address the read API listens on.")
-                    .define(
-                            HTTP_PORT,
-                            Type.INT,
-                            7070,
-                            ConfigDef.Range.between(-1, 65535),
-                            Importance.MEDIUM,
-                            "Port of the read API (features, health, metrics); 0 picks a free port,"
-                                    + " -1 turns it off.")
-                    .define(
                             ADVERTISED_HOST,
                             Type.STRING,
                             "localhost",
@@ -164,15 +146,7 @@ public final class FeatureConfig extends AppConfig {
                             "The period of that limit.");
 
     public FeatureConfig(Map<String, String> values) {
-        super(DEFINITION, values);
-    }
-
-    /** Loads every layer, refusing unknown keys. */
-    public static FeatureConfig load(
-            Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        return new FeatureConfig(
-                ClientSettings.load(
-                        DEFINITION, List.of(STREAMS_PREFIX), file, environment, overrides));
+        super(DEFINITION, PREFIX, values);
     }
 
     public Duration duration(String key) {

@@ -2,10 +2,9 @@ package dev.tideline.features;
 
 import dev.tideline.ops.AppMain;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,16 +18,23 @@ import picocli.CommandLine.Command;
                 "Runs the feature stage: transactions in, one feature vector per transaction out.")
 public final class FeatureMain extends AppMain<FeatureConfig> {
 
-    private static final Logger log = LoggerFactory.getLogger(FeatureMain.class);
+    public FeatureMain() {
+        super(
+                "tideline-features",
+                FeatureConfig.DEFINITION,
+                List.of(FeatureConfig.STREAMS_PREFIX),
+                FeatureConfig::new);
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new FeatureMain()).execute(args));
     }
 
+    /** The settings, with the feature spec parsed: an invalid spec refuses start-up too. */
     @Override
-    protected FeatureConfig load(
+    public FeatureConfig load(
             Optional<Path> file, Map<String, String> environment, Map<String, String> overrides) {
-        FeatureConfig settings = FeatureConfig.load(file, environment, overrides);
+        FeatureConfig settings = super.load(file, environment, overrides);
         settings.spec();
         return settings;
     }
@@ -38,23 +44,9 @@ public final class FeatureMain extends AppMain<FeatureConfig> {
         return super.isBadSettings(e) || e instanceof InvalidSpecException;
     }
 
+    /** Runs until SIGTERM or the Streams client stops (exit 1 when it stopped in error). */
     @Override
-    protected String name() {
-        return "tideline-features";
-    }
-
-    @Override
-    protected int serve(FeatureConfig settings) throws Exception {
-        return run(settings);
-    }
-
-    /** Runs until SIGTERM or the Streams client stops; shared with the CLI's subcommand. */
-    public static int run(FeatureConfig settings) throws InterruptedException {
-        FeatureApp app = FeatureApp.start(settings);
-        Thread hook = new Thread(app::close, "tideline-features-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        app.awaitStop();
-        log.info("Feature stage stopped");
-        return 0;
+    protected int serve(FeatureConfig settings) throws InterruptedException {
+        return run(name(), FeatureApp.start(settings));
     }
 }

@@ -36,14 +36,15 @@ class FeatureConfigTest {
                         + "tideline.features.num-standby-replicas=1\n");
 
         FeatureConfig config =
-                FeatureConfig.load(
-                        Optional.of(file),
-                        Map.of(
-                                "TIDELINE_FEATURES_NUM_STANDBY_REPLICAS",
-                                "2",
-                                "TIDELINE_FEATURES_STREAMS_MAX_TASK_IDLE_MS",
-                                "5"),
-                        Map.of("tideline.kafka.bootstrap-servers", "flag:9092"));
+                new FeatureMain()
+                        .load(
+                                Optional.of(file),
+                                Map.of(
+                                        "TIDELINE_FEATURES_NUM_STANDBY_REPLICAS",
+                                        "2",
+                                        "TIDELINE_FEATURES_STREAMS_MAX_TASK_IDLE_MS",
+                                        "5"),
+                                Map.of("tideline.kafka.bootstrap-servers", "flag:9092"));
 
         assertThat(config.bootstrap()).isEqualTo("flag:9092");
         assertThat(config.getInt(FeatureConfig.STANDBY_REPLICAS)).isEqualTo(2);
@@ -55,10 +56,13 @@ class FeatureConfigTest {
     void refusesAnUnknownKeyByName() {
         assertThatThrownBy(
                         () ->
-                                FeatureConfig.load(
-                                        Optional.empty(),
-                                        Map.of(),
-                                        Map.of("tideline.features.num-standby-replica", "1")))
+                                new FeatureMain()
+                                        .load(
+                                                Optional.empty(),
+                                                Map.of(),
+                                                Map.of(
+                                                        "tideline.features.num-standby-replica",
+                                                        "1")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tideline.features.num-standby-replica")
                 .hasMessageContaining("tideline.features.num-standby-replicas");

@@ -1,7 +1,7 @@
 package dev.tideline.training.io;
 
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.config.ClientSettings;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;

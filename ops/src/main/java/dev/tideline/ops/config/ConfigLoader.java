@@ -1,4 +1,4 @@
-package dev.tideline.schemas.config;
+package dev.tideline.ops.config;
 
 import java.io.IOException;
 import java.io.Reader;

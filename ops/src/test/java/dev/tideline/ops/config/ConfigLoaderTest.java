@@ -1,4 +1,4 @@
-package dev.tideline.schemas.config;
+package dev.tideline.ops.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

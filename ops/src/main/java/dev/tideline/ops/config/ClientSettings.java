@@ -1,15 +1,12 @@
-package dev.tideline.schemas.config;
+package dev.tideline.ops.config;
 
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.common.config.ConfigDef;
@@ -70,23 +67,6 @@ public final class ClientSettings {
                         new ConfigDef.NonEmptyString(),
                         Importance.HIGH,
                         "Schema registry URL (Confluent API).");
-    }
-
-    /**
-     * Loads an app's settings in layers (defaults, file, environment, flags), refusing any key that
-     * is neither the app's, a client setting, nor under one of the pass-through prefixes.
-     */
-    public static Map<String, String> load(
-            ConfigDef appDefinition,
-            List<String> extraPrefixes,
-            Optional<Path> file,
-            Map<String, String> environment,
-            Map<String, String> overrides) {
-        Set<String> keys = new TreeSet<>(appDefinition.names());
-        keys.addAll(KEYS);
-        List<String> prefixes = new ArrayList<>(extraPrefixes);
-        prefixes.add(CLIENT_PREFIX);
-        return new ConfigLoader(keys, prefixes).load(Map.of(), file, environment, overrides);
     }
 
     /** The entries of {@code values} that {@code definition} declares. */
