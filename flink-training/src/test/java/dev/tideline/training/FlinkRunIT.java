@@ -7,7 +7,7 @@ import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.training.bench.PlantedFraud;
+import dev.tideline.testkit.PlantedFraud;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,31 +6,27 @@ import static org.awaitility.Awaitility.await;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.DeadLetter;
-import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.schemas.config.ClientSettings;
-import dev.tideline.training.bench.PlantedFraud;
+import dev.tideline.testkit.PlantedFraud;
+import dev.tideline.testkit.TestCatalogs;
+import dev.tideline.testkit.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -307,45 +303,10 @@ class TrainingJobIT {
     /** Every committed record of a topic (waiting for at least {@code atLeast}). */
     static List<ConsumerRecord<byte[], byte[]>> readAll(
             LocalStack stack, String topic, int atLeast) {
-        Map<String, Object> c = new HashMap<>();
-        c.put("bootstrap.servers", stack.bootstrapServers());
-        c.put("isolation.level", "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts =
-                    consumer.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            await().atMost(TIMEOUT)
-                    .until(
-                            () -> {
-                                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-                                Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-                                return out.size() >= atLeast
-                                        && parts.stream()
-                                                .allMatch(p -> consumer.position(p) >= end.get(p));
-                            });
-        }
-        return out;
+        return Topics.readAtLeast(stack.bootstrapServers(), topic, atLeast, TIMEOUT);
     }
 
-    static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
-        Map<String, String> values =
-                Map.of(
-                        ClientSettings.REGISTRY_URL,
-                        stack.registryUrl(),
-                        "tideline.topics.prefix",
-                        ns.prefix(),
-                        "tideline.topics.partitions",
-                        "4");
-        var registry = ClientSettings.registry(stack.registryUrl(), values);
-        TopicCatalog catalog = ClientSettings.catalog(values, registry);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
-            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
-        }
-        return catalog;
+    static TopicCatalog catalog(LocalStack stack, TestNamespace ns) {
+        return TestCatalogs.bootstrapped(stack, ns.prefix(), 4);
     }
 }

@@ -4,17 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
-import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.schemas.config.ClientSettings;
-import dev.tideline.training.bench.PlantedFraud;
+import dev.tideline.testkit.ChildJvm;
+import dev.tideline.testkit.Http;
+import dev.tideline.testkit.PlantedFraud;
+import dev.tideline.testkit.Prometheus;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,12 +115,11 @@ class TrainingProcessIT {
         }
         settings.put(TrainingConfig.HTTP_PORT, String.valueOf(port));
         Process job = launch(settings, ChildJvm.logFile(ns, "metrics.log"), tmp);
-        HttpClient http = HttpClient.newHttpClient();
         try {
             await().atMost(TIMEOUT)
                     .ignoreExceptions()
-                    .until(() -> get(http, port, "/health").statusCode() == 200);
-            assertThat(get(http, port, "/health").body())
+                    .until(() -> get(port, "/health").statusCode() == 200);
+            assertThat(get(port, "/health").body())
                     .isEqualTo("{\"job\":\"RUNNING\",\"ready\":true}");
 
             data.produce(stack.bootstrapServers(), catalog);
@@ -132,7 +130,7 @@ class TrainingProcessIT {
                     .untilAsserted(
                             () -> {
                                 Map<String, Map<String, Double>> m =
-                                        metrics(get(http, port, "/metrics").body());
+                                        metrics(get(port, "/metrics").body());
                                 assertThat(
                                                 sum(m, "tideline_join_examples_positive_total")
                                                         + sum(
@@ -166,29 +164,12 @@ class TrainingProcessIT {
         }
     }
 
-    private static HttpResponse<String> get(HttpClient http, int port, String path)
-            throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return Http.get("http://127.0.0.1:" + port + path);
     }
 
-    /** Prometheus text as name → labels → value. */
     private static Map<String, Map<String, Double>> metrics(String text) {
-        Map<String, Map<String, Double>> out = new TreeMap<>();
-        for (String line : text.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            String series = line.substring(0, space);
-            int brace = series.indexOf('{');
-            String name = brace < 0 ? series : series.substring(0, brace);
-            String labels = brace < 0 ? "" : series.substring(brace);
-            out.computeIfAbsent(name, n -> new TreeMap<>())
-                    .put(labels, Double.parseDouble(line.substring(space + 1)));
-        }
-        return out;
+        return Prometheus.parse(text);
     }
 
     private static double sum(Map<String, Map<String, Double>> metrics, String name) {

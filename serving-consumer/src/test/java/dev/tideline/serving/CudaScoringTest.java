@@ -2,6 +2,7 @@ package dev.tideline.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tideline.testkit.TestModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

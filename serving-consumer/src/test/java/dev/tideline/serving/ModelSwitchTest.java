@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.model.Digests;
+import dev.tideline.testkit.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -217,7 +219,7 @@ class ModelSwitchTest {
         ModelRelease tampered =
                 ModelRelease.newBuilder(byUri)
                         .setVersion(2)
-                        .setSha256(ModelGates.sha256(new byte[] {1}))
+                        .setSha256(Digests.sha256(new byte[] {1}))
                         .build();
         assertThat(fetching.offer(tampered)).as("fetched bytes are checked too").isFalse();
         assertThat(

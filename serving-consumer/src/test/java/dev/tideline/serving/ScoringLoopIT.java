@@ -4,22 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
-import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.DeadLetter;
-import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.avro.Prediction;
-import dev.tideline.schemas.registry.RegistryClientConfig;
-import dev.tideline.schemas.registry.SchemaRegistryClient;
+import dev.tideline.testkit.ChildJvm;
+import dev.tideline.testkit.Http;
+import dev.tideline.testkit.Prometheus;
+import dev.tideline.testkit.TestCatalogs;
+import dev.tideline.testkit.TestModels;
+import dev.tideline.testkit.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,17 +27,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Random;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -127,12 +120,11 @@ class ScoringLoopIT {
             Path log = ChildJvm.logFile(ns, "child.log");
             Process child = launch(serviceConfig(stack, ns, "child", childPort), log);
             try {
-                HttpClient http = HttpClient.newHttpClient();
                 String base = "http://localhost:" + childPort;
                 try {
                     await().atMost(TIMEOUT)
                             .ignoreExceptions()
-                            .until(() -> get(http, base + "/health").statusCode() == 200);
+                            .until(() -> Http.get(base + "/health").statusCode() == 200);
                 } catch (RuntimeException e) {
                     throw new AssertionError(
                             "child replica never became ready ("
@@ -147,7 +139,7 @@ class ScoringLoopIT {
                         .ignoreExceptions()
                         .until(
                                 () ->
-                                        committed(get(http, base + "/metrics").body()) > 0
+                                        committed(Http.get(base + "/metrics").body()) > 0
                                                 && predictions(stack, catalog).size() >= total / 4);
                 child.destroyForcibly().waitFor();
                 vectors(stack, catalog, total / 2, total);
@@ -190,19 +182,9 @@ class ScoringLoopIT {
         return ChildJvm.start(ServingMain.class, config, "256m", log);
     }
 
-    private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
     /** Predictions a replica reports committed, from its Prometheus text. */
     private static double committed(String prometheus) {
-        return prometheus
-                .lines()
-                .filter(l -> l.startsWith("tideline_serving_predictions_total "))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
-                .sum();
+        return Prometheus.sum(prometheus, "tideline_serving_predictions_total");
     }
 
     @Test
@@ -394,19 +376,11 @@ class ScoringLoopIT {
         try (ServingApp app = ServingApp.start(new ServingConfig(values))) {
             vectors(stack, catalog, 0, 50);
             await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 50);
-            HttpClient http = HttpClient.newHttpClient();
             String base = "http://localhost:" + app.httpPort();
-            HttpResponse<String> health =
-                    http.send(
-                            HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-                            HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> health = Http.get(base + "/health");
             assertThat(health.statusCode()).isEqualTo(200);
             assertThat(health.body()).contains("\"partitions\":4").contains("\"model_version\":1");
-            String metrics =
-                    http.send(
-                                    HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                                    HttpResponse.BodyHandlers.ofString())
-                            .body();
+            String metrics = Http.get(base + "/metrics").body();
             assertThat(metrics)
                     .contains("tideline_serving_predictions_total 50.0")
                     .contains("tideline_serving_model_version 1.0")
@@ -527,26 +501,11 @@ class ScoringLoopIT {
 
     private static List<ConsumerRecord<byte[], byte[]>> deadLetters(
             LocalStack stack, TopicCatalog catalog, int atLeast) {
-        Map<String, Object> c = client(stack);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        String topic = catalog.deadLetter(catalog.features()).name();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            await().atMost(TIMEOUT)
-                    .until(
-                            () -> {
-                                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
-                                return out.size() >= atLeast;
-                            });
-        }
-        return out;
+        return Topics.readAtLeast(
+                stack.bootstrapServers(),
+                catalog.deadLetter(catalog.features()).name(),
+                atLeast,
+                TIMEOUT);
     }
 
     private static ModelGates gates() {
@@ -584,22 +543,8 @@ class ScoringLoopIT {
         return c;
     }
 
-    private static TopicCatalog catalog(LocalStack stack, TestNamespace ns) throws Exception {
-        SchemaRegistryClient registry =
-                new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl()));
-        TopicCatalog catalog =
-                TopicCatalog.create(
-                        new TopicCatalogConfig(
-                                Map.of(
-                                        TopicCatalogConfig.PREFIX,
-                                        ns.prefix(),
-                                        TopicCatalogConfig.PARTITIONS,
-                                        "4")),
-                        registry);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
-            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
-        }
-        return catalog;
+    private static TopicCatalog catalog(LocalStack stack, TestNamespace ns) {
+        return TestCatalogs.bootstrapped(stack, ns.prefix(), 4);
     }
 
     private static void publish(LocalStack stack, TopicCatalog catalog, ModelRelease release) {
@@ -660,26 +605,10 @@ class ScoringLoopIT {
     /** Every committed prediction record, in offset order per partition. */
     private static List<ConsumerRecord<String, Prediction>> predictionRecords(
             LocalStack stack, TopicCatalog catalog) {
-        Map<String, Object> c = client(stack);
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        List<ConsumerRecord<String, Prediction>> out = new ArrayList<>();
-        try (KafkaConsumer<String, Prediction> consumer =
-                new KafkaConsumer<>(
-                        c,
-                        new StringDeserializer(),
-                        catalog.predictions().valueSerde().deserializer())) {
-            String topic = catalog.predictions().name();
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
-            }
-        }
-        return out;
+        return Topics.readToEnd(
+                stack.bootstrapServers(),
+                catalog.predictions().name(),
+                new StringDeserializer(),
+                catalog.predictions().valueSerde().deserializer());
     }
 }

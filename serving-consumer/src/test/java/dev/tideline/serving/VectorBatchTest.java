@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.testkit.TestModels;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -12,6 +12,7 @@ import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.schemas.serde.SerdeException;
+import dev.tideline.testkit.TestModels;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Instant;

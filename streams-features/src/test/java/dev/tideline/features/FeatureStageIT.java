@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
-import dev.tideline.localstack.junit.ChildJvm;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.DeadLetter;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.Account;
@@ -14,12 +14,11 @@ import dev.tideline.schemas.avro.Channel;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.RiskTier;
 import dev.tideline.schemas.avro.Transaction;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.testkit.ChildJvm;
+import dev.tideline.testkit.Http;
+import dev.tideline.testkit.Prometheus;
+import dev.tideline.testkit.Topics;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -40,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -100,7 +98,7 @@ class FeatureStageIT {
 
         // Two instances; the one in a child JVM is killed mid-stream and started again.
         TopicCatalog crash = catalog(stack, ns.prefix() + "crash.");
-        int childPort = freePort();
+        int childPort = Http.freePort();
         Map<String, String> childConfig =
                 config(stack, crash, "crash", dir.resolve("child"), childPort);
         try (FeatureApp survivor =
@@ -108,13 +106,12 @@ class FeatureStageIT {
             Process child = launch(childConfig, logFile(ns, "child-1.log"));
             try {
                 // Both instances hold two of the four tasks before any input arrives.
-                HttpClient http = HttpClient.newHttpClient();
                 String childHealth = "http://localhost:" + childPort + "/health";
                 await().atMost(TIMEOUT)
                         .ignoreExceptions()
                         .until(
                                 () ->
-                                        get(http, childHealth).statusCode() == 200
+                                        Http.get(childHealth).statusCode() == 200
                                                 && survivor.streams().state()
                                                         == KafkaStreams.State.RUNNING
                                                 && activeTasks(survivor) == PARTITIONS / 2);
@@ -125,7 +122,7 @@ class FeatureStageIT {
                 AtomicReference<Object> last = new AtomicReference<>();
                 try {
                     await().atMost(Duration.ofSeconds(30))
-                            .until(() -> childVectors(http, metricsUrl, last) > 0);
+                            .until(() -> childVectors(metricsUrl, last) > 0);
                 } catch (RuntimeException e) {
                     throw new AssertionError(
                             "child never reported a vector; last answer: " + last.get(), e);
@@ -190,8 +187,6 @@ class FeatureStageIT {
                                     a.streams().state() == KafkaStreams.State.RUNNING
                                             && b.streams().state() == KafkaStreams.State.RUNNING);
 
-            HttpClient http =
-                    HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build();
             Set<String> servedBy = new HashSet<>();
             for (int e = 0; e < ENTITIES; e++) {
                 String entity = "acct-" + e;
@@ -199,8 +194,7 @@ class FeatureStageIT {
                         await().atMost(TIMEOUT)
                                 .until(
                                         () ->
-                                                get(
-                                                        http,
+                                                Http.getFollowingRedirects(
                                                         "http://localhost:"
                                                                 + a.httpPort()
                                                                 + "/features/"
@@ -215,18 +209,13 @@ class FeatureStageIT {
                     .containsExactlyInAnyOrder(
                             "localhost:" + a.httpPort(), "localhost:" + b.httpPort());
 
-            HttpClient noRedirects = HttpClient.newHttpClient();
-            assertThat(
-                            get(noRedirects, "http://localhost:" + a.httpPort() + "/health")
-                                    .statusCode())
+            assertThat(Http.get("http://localhost:" + a.httpPort() + "/health").statusCode())
                     .isEqualTo(200);
             assertThat(
-                            get(
-                                            noRedirects,
-                                            "http://localhost:" + a.httpPort() + "/features/nobody")
+                            Http.get("http://localhost:" + a.httpPort() + "/features/nobody")
                                     .statusCode())
                     .isIn(307, 404);
-            assertThat(get(noRedirects, "http://localhost:" + a.httpPort() + "/metrics").body())
+            assertThat(Http.get("http://localhost:" + a.httpPort() + "/metrics").body())
                     .contains("tideline_features_vectors_total")
                     .contains("tideline_features_process_latency_seconds");
         }
@@ -271,36 +260,15 @@ class FeatureStageIT {
                 .sum();
     }
 
-    private static double childVectors(HttpClient http, String url, AtomicReference<Object> last) {
+    private static double childVectors(String url, AtomicReference<Object> last) {
         try {
-            String body = get(http, url).body();
+            String body = Http.get(url).body();
             last.set(body);
-            return vectorsWritten(body);
+            return Prometheus.sum(body, "tideline_features_vectors_total");
         } catch (Exception e) {
             last.set(e);
             return 0;
         }
-    }
-
-    private static double vectorsWritten(String prometheus) {
-        return prometheus
-                .lines()
-                .filter(l -> l.startsWith("tideline_features_vectors_total"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .sum();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static HttpResponse<String> get(HttpClient http, String url)
-            throws IOException, InterruptedException {
-        return http.send(
-                HttpRequest.newBuilder(URI.create(url)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 
     /**
@@ -440,8 +408,10 @@ class FeatureStageIT {
         Map<String, List<Float>> out = new HashMap<>();
         List<ConsumerRecord<byte[], FeatureVector>> all = new ArrayList<>();
         try (KafkaConsumer<byte[], FeatureVector> consumer =
-                consumer(stack, catalog.features().valueSerde().deserializer())) {
-            List<TopicPartition> partitions = assign(consumer, catalog.features().name());
+                consumer(
+                        stack,
+                        catalog.features().name(),
+                        catalog.features().valueSerde().deserializer())) {
             try {
                 await().atMost(TIMEOUT)
                         .pollInterval(Duration.ZERO)
@@ -461,7 +431,7 @@ class FeatureStageIT {
                                 + progress(stack, catalog, app, running),
                         e);
             }
-            drain(consumer, partitions, all);
+            Topics.drainToEnd(consumer, all);
         }
         for (ConsumerRecord<byte[], FeatureVector> r : all) {
             List<Float> previous = out.put(r.value().getTxnId(), r.value().getValues());
@@ -499,7 +469,7 @@ class FeatureStageIT {
                                         AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                                         stack.bootstrapServers()));
                 KafkaConsumer<byte[], byte[]> consumer =
-                        consumer(stack, new ByteArrayDeserializer())) {
+                        consumer(stack, catalog.features().name(), new ByteArrayDeserializer())) {
             Map<TopicPartition, OffsetAndMetadata> committed =
                     admin.listConsumerGroupOffsets(catalog.config().prefix() + app)
                             .partitionsToOffsetAndMetadata()
@@ -539,56 +509,19 @@ class FeatureStageIT {
     }
 
     private static long committedVectors(LocalStack stack, TopicCatalog catalog) {
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                consumer(stack, new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = assign(consumer, catalog.features().name());
-            return consumer.endOffsets(partitions).values().stream()
-                    .mapToLong(Long::longValue)
-                    .sum();
-        }
+        return Topics.endOffsetSum(stack.bootstrapServers(), catalog.features().name());
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(
             LocalStack stack, String topic, Deserializer<byte[]> values) {
-        List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = consumer(stack, values)) {
-            drain(consumer, assign(consumer, topic), all);
-        }
-        return all;
+        return Topics.readToEnd(
+                stack.bootstrapServers(), topic, new ByteArrayDeserializer(), values);
     }
 
-    private static <V> void drain(
-            KafkaConsumer<byte[], V> consumer,
-            List<TopicPartition> partitions,
-            List<ConsumerRecord<byte[], V>> into) {
-        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-        await().atMost(TIMEOUT)
-                .pollInterval(Duration.ZERO)
-                .until(
-                        () -> {
-                            consumer.poll(Duration.ofMillis(100)).forEach(into::add);
-                            return partitions.stream()
-                                    .allMatch(p -> consumer.position(p) >= end.get(p));
-                        });
-    }
-
-    private static <V> KafkaConsumer<byte[], V> consumer(LocalStack stack, Deserializer<V> values) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), values);
-    }
-
-    private static List<TopicPartition> assign(KafkaConsumer<byte[], ?> consumer, String topic) {
-        List<TopicPartition> partitions =
-                consumer.partitionsFor(topic).stream()
-                        .map(p -> new TopicPartition(topic, p.partition()))
-                        .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
-        return partitions;
+    private static <V> KafkaConsumer<byte[], V> consumer(
+            LocalStack stack, String topic, Deserializer<V> values) {
+        return Topics.fromStart(
+                stack.bootstrapServers(), topic, new ByteArrayDeserializer(), values);
     }
 
     private static TopicCatalog catalog(LocalStack stack, String prefix) {

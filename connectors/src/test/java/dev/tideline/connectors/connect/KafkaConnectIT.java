@@ -11,11 +11,9 @@ import dev.tideline.connectors.SourceDatabase;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
-import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.registry.RegistryClientConfig;
-import dev.tideline.schemas.registry.SchemaRegistryClient;
+import dev.tideline.testkit.TestCatalogs;
+import dev.tideline.testkit.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -29,15 +27,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.connect.cli.ConnectStandalone;
 import org.apache.kafka.connect.runtime.Connect;
 import org.apache.kafka.connect.runtime.Herder;
@@ -193,25 +185,10 @@ class KafkaConnectIT {
         return out;
     }
 
+    /** Every record of the topic, ordered by partition and offset. */
     private static List<ConsumerRecord<byte[], byte[]>> read(LocalStack stack, String topic) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(
-                        config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions =
-                    consumer.partitionsFor(topic).stream()
-                            .map(p -> new TopicPartition(topic, p.partition()))
-                            .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                consumer.poll(Duration.ofMillis(100)).forEach(out::add);
-            }
-        }
+        List<ConsumerRecord<byte[], byte[]>> out =
+                new ArrayList<>(Topics.readToEnd(stack.bootstrapServers(), topic));
         out.sort(
                 (a, b) ->
                         a.partition() != b.partition()
@@ -222,22 +199,8 @@ class KafkaConnectIT {
         return out;
     }
 
-    private static TopicCatalog catalog(LocalStack stack, String prefix) throws Exception {
-        SchemaRegistryClient registry =
-                new SchemaRegistryClient(RegistryClientConfig.forUrl(stack.registryUrl()));
-        TopicCatalog catalog =
-                TopicCatalog.create(
-                        new TopicCatalogConfig(
-                                Map.of(
-                                        TopicCatalogConfig.PREFIX,
-                                        prefix,
-                                        TopicCatalogConfig.PARTITIONS,
-                                        "1")),
-                        registry);
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
-            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
-        }
-        return catalog;
+    private static TopicCatalog catalog(LocalStack stack, String prefix) {
+        return TestCatalogs.bootstrapped(stack, prefix, 1);
     }
 
     private static void sql(LocalStack stack, String url, String... statements) throws Exception {

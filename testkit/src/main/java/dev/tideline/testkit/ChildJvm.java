@@ -1,5 +1,6 @@
-package dev.tideline.localstack.junit;
+package dev.tideline.testkit;
 
+import dev.tideline.localstack.junit.TestNamespace;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

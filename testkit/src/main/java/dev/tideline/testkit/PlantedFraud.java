@@ -1,15 +1,26 @@
-package dev.tideline.training.bench;
+package dev.tideline.testkit;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Label;
+import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.model.Evaluation;
+import dev.tideline.schemas.model.ModelGraph;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -37,7 +48,7 @@ public final class PlantedFraud {
     /** The transaction whose label is reported after its maturity, which the join refuses. */
     private final String lateLabelTxn;
 
-    private final java.util.Set<Integer> labelled = new java.util.HashSet<>();
+    private final Set<Integer> labelled = new HashSet<>();
     public int frauds;
 
     public PlantedFraud(int count, long seed) {
@@ -198,7 +209,7 @@ public final class PlantedFraud {
                     long due = start + sent * 1_000_000_000L / perSecond;
                     long ahead = due - System.nanoTime();
                     if (ahead > 0) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(ahead); // pacing
+                        LockSupport.parkNanos(ahead); // pacing
                     }
                 }
             }
@@ -274,8 +285,8 @@ public final class PlantedFraud {
     }
 
     /** AUC of a released model on these vectors and their true classes, scored by ONNX Runtime. */
-    public double auc(dev.tideline.schemas.avro.ModelRelease release) throws Exception {
-        var env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+    public double auc(ModelRelease release) throws OrtException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
         byte[] onnx = new byte[release.getOnnx().remaining()];
         release.getOnnx().duplicate().get(onnx);
         float[] batch = new float[count * width];
@@ -285,18 +296,14 @@ public final class PlantedFraud {
                 batch[i * width + j] = v.get(j);
             }
         }
-        dev.tideline.training.model.ProgressiveMetrics m =
-                new dev.tideline.training.model.ProgressiveMetrics();
-        try (var session = env.createSession(onnx);
-                var tensor =
-                        ai.onnxruntime.OnnxTensor.createTensor(
-                                env, java.nio.FloatBuffer.wrap(batch), new long[] {count, width});
-                var result = session.run(Map.of("features", tensor))) {
-            float[][] scores = (float[][]) result.get(0).getValue();
-            for (int i = 0; i < count; i++) {
-                m.add(scores[i][0], fraud[i]);
-            }
+        float[] scores = new float[count];
+        try (OrtSession session = env.createSession(onnx);
+                OnnxTensor tensor =
+                        OnnxTensor.createTensor(
+                                env, FloatBuffer.wrap(batch), new long[] {count, width});
+                OrtSession.Result result = session.run(Map.of(ModelGraph.INPUT, tensor))) {
+            ((OnnxTensor) result.get(0)).getFloatBuffer().get(scores);
         }
-        return m.auc();
+        return Evaluation.auc(scores, fraud);
     }
 }
