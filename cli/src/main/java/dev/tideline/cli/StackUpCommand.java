@@ -180,7 +180,7 @@ final class StackUpCommand implements Callable<Integer> {
                 extra +=
                         capture.httpPort() > 0 ? " cdc=http://localhost:" + capture.httpPort() : "";
             }
-            Path jar = TrainingProcess.requireJar(new PrintWriter(System.err, true));
+            Path jar = ModuleJvm.TRAINING.requireJar(new PrintWriter(System.err, true));
             if (jar == null) {
                 extra += " training=off";
             } else {

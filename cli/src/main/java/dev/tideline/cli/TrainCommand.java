@@ -25,7 +25,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path jar = TrainingProcess.requireJar(spec.commandLine().getErr());
+        Path jar = ModuleJvm.TRAINING.requireJar(spec.commandLine().getErr());
         if (jar == null) {
             return 2;
         }

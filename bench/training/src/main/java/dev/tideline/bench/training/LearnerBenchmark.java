@@ -1,4 +1,4 @@
-package dev.tideline.training.bench;
+package dev.tideline.bench.training;
 
 import dev.tideline.schemas.avro.ModelKind;
 import dev.tideline.training.learn.LocalModel;

@@ -1,22 +1,23 @@
-package dev.tideline.cli;
+package dev.tideline.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tideline.cli.bench.TileBenchmark;
 import dev.tideline.features.FeatureApp;
 import dev.tideline.features.FeatureConfig;
+import dev.tideline.features.FeatureMetrics;
 import dev.tideline.features.FeatureSpec;
 import dev.tideline.features.StateLayout;
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.avro.Channel;
 import dev.tideline.schemas.avro.Transaction;
-import dev.tideline.schemas.config.ClientSettings;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -62,10 +64,13 @@ import picocli.CommandLine.Spec;
  * same exactly-once settings, on the same input, in one run on an in-process broker; then the tile
  * code alone under JMH. Prints one JSON line last.
  */
-@Command(name = "features", description = "Benchmark the feature stage; prints one JSON line last.")
-final class FeaturesBenchCommand implements Callable<Integer> {
+@Command(
+        name = "features",
+        mixinStandardHelpOptions = true,
+        description = "Benchmark the feature stage; prints one JSON line last.")
+final class FeaturesBench implements Callable<Integer> {
 
-    private static final Logger log = LoggerFactory.getLogger(FeaturesBenchCommand.class);
+    private static final Logger log = LoggerFactory.getLogger(FeaturesBench.class);
     private static final Duration TIMEOUT = Duration.ofMinutes(10);
 
     @Option(names = "--events", description = "Transactions per run (default: ${DEFAULT-VALUE}).")
@@ -95,7 +100,7 @@ final class FeaturesBenchCommand implements Callable<Integer> {
     @Option(names = "--skip-jmh", description = "Skip the JMH benchmark of the tile code.")
     boolean skipJmh;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -251,10 +256,7 @@ final class FeaturesBenchCommand implements Callable<Integer> {
         config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
         Properties props =
                 FeatureApp.streamsProperties(
-                        new FeatureConfig(config),
-                        catalog,
-                        dev.tideline.features.FeatureMetrics.standalone(),
-                        -1);
+                        new FeatureConfig(config), catalog, FeatureMetrics.standalone(), -1);
         AtomicLong seen = new AtomicLong();
         StreamsBuilder builder = new StreamsBuilder();
         builder.stream(
@@ -344,7 +346,7 @@ final class FeaturesBenchCommand implements Callable<Integer> {
     private static void deleteQuietly(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             log.debug("Could not delete {}", dir, e);
         }
     }

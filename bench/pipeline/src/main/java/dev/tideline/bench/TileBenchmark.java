@@ -1,4 +1,4 @@
-package dev.tideline.cli.bench;
+package dev.tideline.bench;
 
 import dev.tideline.features.Event;
 import dev.tideline.features.FeatureComputer;

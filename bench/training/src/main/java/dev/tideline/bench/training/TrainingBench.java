@@ -1,13 +1,15 @@
-package dev.tideline.training.bench;
+package dev.tideline.bench.training;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.ops.ParentWatch;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.testkit.PlantedFraud;
 import dev.tideline.training.TrainingConfig;
 import dev.tideline.training.TrainingJob;
 import dev.tideline.training.io.Contracts;
@@ -64,7 +66,7 @@ import picocli.CommandLine.Option;
  * learner's update path against a plain SGD loop under JMH. Prints one JSON line last.
  */
 @Command(
-        name = "bench-training",
+        name = "tideline bench training",
         mixinStandardHelpOptions = true,
         description = "Benchmark the training job; prints one JSON line last.")
 public final class TrainingBench implements Callable<Integer> {
@@ -96,6 +98,7 @@ public final class TrainingBench implements Callable<Integer> {
     private MiniCluster cluster;
 
     public static void main(String[] args) {
+        ParentWatch.start();
         System.exit(new CommandLine(new TrainingBench()).execute(args));
     }
 

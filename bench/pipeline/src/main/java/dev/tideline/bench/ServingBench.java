@@ -1,13 +1,13 @@
-package dev.tideline.cli;
+package dev.tideline.bench;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tideline.cli.bench.BenchModels;
 import dev.tideline.features.FeatureSpec;
 import dev.tideline.localstack.LocalStack;
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
@@ -15,7 +15,7 @@ import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.avro.Prediction;
-import dev.tideline.schemas.config.ClientSettings;
+import dev.tideline.schemas.model.Digests;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.serving.ModelGates;
 import dev.tideline.serving.ModelSwitch;
@@ -25,6 +25,8 @@ import dev.tideline.serving.ScoringDevice;
 import dev.tideline.serving.ScoringLoop;
 import dev.tideline.serving.ScoringOptions;
 import dev.tideline.serving.VectorBatch;
+import dev.tideline.testkit.TestModels;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
@@ -33,13 +35,12 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +50,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -67,6 +70,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -77,10 +81,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "serving",
+        mixinStandardHelpOptions = true,
         description = "Benchmark the scoring replicas; prints one JSON line last.")
-final class ServingBenchCommand implements Callable<Integer> {
+final class ServingBench implements Callable<Integer> {
 
-    private static final Logger log = LoggerFactory.getLogger(ServingBenchCommand.class);
+    private static final Logger log = LoggerFactory.getLogger(ServingBench.class);
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
     @Option(
@@ -104,7 +109,7 @@ final class ServingBenchCommand implements Callable<Integer> {
     @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE}).")
     String device = "auto";
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     private final FeatureSpec featureSpec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
 
@@ -139,7 +144,7 @@ final class ServingBenchCommand implements Callable<Integer> {
             Map<String, Object> client = new HashMap<>();
             client.put("bootstrap.servers", stack.bootstrapServers());
             int width = featureSpec.size();
-            byte[] model = BenchModels.mlp(width, 64, 1);
+            byte[] model = TestModels.mlp(width, 64, 1);
             log.info("Producing {} vectors of {} values", events, width);
             produceVectors(client, catalog, "load-", events, 0);
 
@@ -171,7 +176,7 @@ final class ServingBenchCommand implements Callable<Integer> {
                                 meters);
                 Thread thread = new Thread(loop, "bench-scoring");
                 thread.start();
-                io.micrometer.core.instrument.Counter predictions = null;
+                Counter predictions = null;
                 long start = System.nanoTime();
                 while (predictions == null || predictions.count() == 0) {
                     checkDeadline(start);
@@ -183,7 +188,7 @@ final class ServingBenchCommand implements Callable<Integer> {
                 double c0 = predictions.count();
                 Timer onnx = meters.find("tideline.serving.scoring.latency").timer();
                 double onnx0 = onnx.totalTime(TimeUnit.SECONDS);
-                io.micrometer.core.instrument.Counter scored = predictions;
+                Counter scored = predictions;
                 waitFor(() -> scored.count() >= events);
                 double scoring = (scored.count() - c0) / ((System.nanoTime() - t0) / 1e9);
                 double scoringRowsPerS =
@@ -366,10 +371,10 @@ final class ServingBenchCommand implements Callable<Integer> {
             }
         }
         // The first round warms both paths up and is not counted; medians of the other three.
-        double[] s = java.util.Arrays.copyOfRange(scored, 1, 4);
-        double[] r = java.util.Arrays.copyOfRange(raw, 1, 4);
-        java.util.Arrays.sort(s);
-        java.util.Arrays.sort(r);
+        double[] s = Arrays.copyOfRange(scored, 1, 4);
+        double[] r = Arrays.copyOfRange(raw, 1, 4);
+        Arrays.sort(s);
+        Arrays.sort(r);
         return new double[] {s[1], r[1]};
     }
 
@@ -571,7 +576,7 @@ final class ServingBenchCommand implements Callable<Integer> {
                     long due = start + (long) (i * 1e9 / perSecond);
                     long wait = due - System.nanoTime();
                     if (wait > 0) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                        LockSupport.parkNanos(wait);
                     }
                 }
                 List<Float> values = new ArrayList<>(width);
@@ -600,28 +605,22 @@ final class ServingBenchCommand implements Callable<Integer> {
     }
 
     private ModelRelease release(long version, byte[] model, int width) {
-        try {
-            return ModelRelease.newBuilder()
-                    .setModelName("fraud")
-                    .setVersion(version)
-                    .setCreatedAt(Instant.now())
-                    .setSpecId(featureSpec.id())
-                    .setSpecVersion(featureSpec.version())
-                    .setSpecFingerprint(featureSpec.fingerprint())
-                    .setInputWidth(width)
-                    .setOnnx(ByteBuffer.wrap(model))
-                    .setArtifactUri(null)
-                    .setSha256(
-                            HexFormat.of()
-                                    .formatHex(MessageDigest.getInstance("SHA-256").digest(model)))
-                    .setMetrics(Map.of())
-                    .setParentVersion(null)
-                    .setTrainingWatermark(Instant.now())
-                    .setPromotable(true)
-                    .build();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return ModelRelease.newBuilder()
+                .setModelName("fraud")
+                .setVersion(version)
+                .setCreatedAt(Instant.now())
+                .setSpecId(featureSpec.id())
+                .setSpecVersion(featureSpec.version())
+                .setSpecFingerprint(featureSpec.fingerprint())
+                .setInputWidth(width)
+                .setOnnx(ByteBuffer.wrap(model))
+                .setArtifactUri(null)
+                .setSha256(Digests.sha256(model))
+                .setMetrics(Map.of())
+                .setParentVersion(null)
+                .setTrainingWatermark(Instant.now())
+                .setPromotable(true)
+                .build();
     }
 
     private static void publish(
@@ -636,7 +635,7 @@ final class ServingBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition) {
+    private static void waitFor(BooleanSupplier condition) {
         long start = System.nanoTime();
         while (!condition.getAsBoolean()) {
             checkDeadline(start);
@@ -651,6 +650,6 @@ final class ServingBenchCommand implements Callable<Integer> {
     }
 
     private static void pause(long ms) {
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
     }
 }
