@@ -1,6 +1,7 @@
 package dev.tideline.connectors;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +17,7 @@ public final class CdcMetrics {
 
     public CdcMetrics(MeterRegistry registry) {
         this.registry = registry;
-        io.micrometer.core.instrument.Gauge.builder(
+        Gauge.builder(
                         "tideline.cdc.lag.seconds",
                         lastSourceMs,
                         t ->

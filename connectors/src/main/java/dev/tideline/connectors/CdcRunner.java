@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -161,7 +162,7 @@ public final class CdcRunner implements AutoCloseable {
         for (Future<RecordMetadata> f : sends) {
             try {
                 f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 // The engine stops and keeps these offsets unmarked: nothing is lost.
                 throw new IllegalStateException(
                         "writing CDC records to Kafka failed: " + e.getCause(), e.getCause());

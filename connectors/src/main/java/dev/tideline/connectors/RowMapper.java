@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Arrays;
+import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.connect.data.Field;
@@ -131,7 +132,7 @@ final class RowMapper {
         if (value == null) {
             throw new RowRejectedException(MISSING_VALUE, table + "." + column + " is null");
         }
-        if (value instanceof java.util.Date d) {
+        if (value instanceof Date d) {
             return d.toInstant();
         }
         try {

@@ -21,9 +21,11 @@ import dev.tideline.training.learn.ReleaseCandidate;
 import dev.tideline.training.learn.TrainingSettings;
 import dev.tideline.training.publish.Publisher;
 import dev.tideline.training.publish.Release;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -102,7 +104,7 @@ public final class TrainingJob {
                     case "latest" ->
                             dir.isBlank() || !(dir.startsWith("file:") || dir.startsWith("/"))
                                     ? Optional.empty()
-                                    : CheckpointResume.latest(dir).map(java.net.URI::toString);
+                                    : CheckpointResume.latest(dir).map(URI::toString);
                     default -> Optional.of(resume);
                 };
         from.ifPresent(
@@ -416,8 +418,7 @@ public final class TrainingJob {
             return e;
         }
 
-        private static final java.util.concurrent.atomic.AtomicInteger INJECTED =
-                new java.util.concurrent.atomic.AtomicInteger();
+        private static final AtomicInteger INJECTED = new AtomicInteger();
 
         /** Failures injected in this JVM (the MiniCluster's tests read it). */
         static int injected() {

@@ -3,9 +3,11 @@ package dev.tideline.serving;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.avro.ModelRelease;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -59,8 +61,7 @@ public final class ModelWatcher implements AutoCloseable {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-        Map<Long, ModelRelease> candidates =
-                new java.util.TreeMap<>(java.util.Comparator.reverseOrder());
+        Map<Long, ModelRelease> candidates = new TreeMap<>(Comparator.reverseOrder());
         while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
             for (ConsumerRecord<String, ModelRelease> r : consumer.poll(Duration.ofMillis(200))) {
                 if (r.value() != null && model.equals(r.value().getModelName())) {

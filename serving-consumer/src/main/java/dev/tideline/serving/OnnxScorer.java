@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,8 +32,7 @@ public final class OnnxScorer implements AutoCloseable {
     private final int width;
     private final ScoringDevice device;
     private final AtomicInteger users = new AtomicInteger(1); // the owner's reference
-    private final java.util.concurrent.atomic.AtomicBoolean retired =
-            new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean retired = new AtomicBoolean();
     private volatile boolean closed;
 
     private OnnxScorer(

@@ -1,5 +1,6 @@
 package dev.tideline.serving;
 
+import ai.onnxruntime.OrtException;
 import dev.tideline.schemas.avro.FeatureVector;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -71,7 +72,7 @@ public final class VectorBatch {
     }
 
     /** Scores the rows filled last. */
-    public float[] score(OnnxScorer scorer) throws ai.onnxruntime.OrtException {
+    public float[] score(OnnxScorer scorer) throws OrtException {
         return scorer.score(buffer, rows);
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
@@ -131,7 +132,7 @@ public final class DeadLetterHandler
             long offset,
             byte[] key,
             byte[] value,
-            org.apache.kafka.common.header.Headers headers,
+            Headers headers,
             String reason,
             Exception exception) {
         String target = topics.get(topic);

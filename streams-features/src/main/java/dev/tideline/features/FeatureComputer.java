@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Computes a spec's feature vector for an event from the entity's state, folding the event into
@@ -63,10 +64,7 @@ public final class FeatureComputer {
                 WindowLayout wl = layout.windows().get(wi);
                 windowOf[i] = wi;
                 countIdx[i] = wl.countIndex(w.filter());
-                allIdx[i] =
-                        w.agg() == Aggregation.RATIO
-                                ? wl.countIndex(java.util.Optional.empty())
-                                : -1;
+                allIdx[i] = w.agg() == Aggregation.RATIO ? wl.countIndex(Optional.empty()) : -1;
                 statIdx[i] =
                         w.field().isPresent() && w.agg().needsNumericField()
                                 ? wl.statIndex(w.field().get(), w.filter())

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /** The feature stage's own meters; Kafka Streams' metrics are bound beside them by the app. */
 public final class FeatureMetrics {
@@ -72,7 +73,7 @@ public final class FeatureMetrics {
 
     void vector(long nanos) {
         vectors.increment();
-        latency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        latency.record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void evicted(int n) {

@@ -10,6 +10,7 @@ import static dev.tideline.features.RejectedRecordException.UNKNOWN_CURRENCY;
 
 import dev.tideline.schemas.avro.Transaction;
 import java.util.Currency;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -92,7 +93,7 @@ final class TransactionValidator {
             return digits;
         }
         int d = -1;
-        if (code.length() == 3 && code.equals(code.toUpperCase(java.util.Locale.ROOT))) {
+        if (code.length() == 3 && code.equals(code.toUpperCase(Locale.ROOT))) {
             try {
                 d = Currency.getInstance(code).getDefaultFractionDigits();
             } catch (IllegalArgumentException unknown) {

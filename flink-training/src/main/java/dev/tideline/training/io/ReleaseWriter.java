@@ -6,6 +6,7 @@ import dev.tideline.training.publish.Release;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,7 +41,7 @@ public final class ReleaseWriter implements KafkaRecordSerializationSchema<Relea
                 .setOnnx(ByteBuffer.wrap(r.onnx))
                 .setArtifactUri(null)
                 .setSha256(r.sha256)
-                .setMetrics(new java.util.HashMap<>(r.metrics))
+                .setMetrics(new HashMap<>(r.metrics))
                 .setParentVersion(r.parentVersion < 0 ? null : r.parentVersion)
                 .setTrainingWatermark(Instant.ofEpochMilli(Math.max(0, r.trainingWatermarkMs)))
                 .setPromotable(r.promotable)

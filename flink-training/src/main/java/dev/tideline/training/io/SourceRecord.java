@@ -1,5 +1,7 @@
 package dev.tideline.training.io;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
 /** A Kafka record's coordinates and bytes, kept for dead-lettering it. A Flink POJO. */
 public final class SourceRecord {
 
@@ -20,8 +22,7 @@ public final class SourceRecord {
     }
 
     /** The coordinates and bytes of a consumed record. */
-    public static SourceRecord of(
-            org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r) {
+    public static SourceRecord of(ConsumerRecord<byte[], byte[]> r) {
         return new SourceRecord(r.topic(), r.partition(), r.offset(), r.key(), r.value());
     }
 }

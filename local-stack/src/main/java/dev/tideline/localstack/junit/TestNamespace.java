@@ -1,5 +1,6 @@
 package dev.tideline.localstack.junit;
 
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** A name prefix unique to one test, so tests sharing a stack never share topics or groups. */
@@ -14,7 +15,7 @@ public final class TestNamespace {
     }
 
     static TestNamespace next(String testName) {
-        String clean = testName.replaceAll("[^A-Za-z0-9]", "").toLowerCase(java.util.Locale.ROOT);
+        String clean = testName.replaceAll("[^A-Za-z0-9]", "").toLowerCase(Locale.ROOT);
         if (clean.length() > 24) {
             clean = clean.substring(0, 24);
         }

@@ -13,6 +13,7 @@ import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaCompatibility.SchemaPairCompatibility;
+import org.apache.avro.generic.GenericContainer;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -118,7 +119,7 @@ public final class AvroWireCodec<T> {
         if (record == null) {
             return null;
         }
-        Schema schema = ((org.apache.avro.generic.GenericContainer) record).getSchema();
+        Schema schema = ((GenericContainer) record).getSchema();
         String subject = subject(topic, schema);
         int id;
         try {
