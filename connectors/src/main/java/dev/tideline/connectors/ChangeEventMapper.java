@@ -63,6 +63,8 @@ public final class ChangeEventMapper {
                 Account account = RowMapper.account(qualified, row);
                 return new ProducerRecord<>(
                         topic.name(),
+                        null,
+                        validFrom(account, source),
                         bytes(account.getAccountId()),
                         topic.valueSerde().serializer().serialize(topic.name(), account));
             }
@@ -94,6 +96,19 @@ public final class ChangeEventMapper {
                     new DeadLetter.Source(
                             qualified, 0, source.get("lsn") instanceof Long lsn ? lsn : -1));
         }
+    }
+
+    /**
+     * The record timestamp of an account row: when the row took effect in the source, its {@code
+     * updated_at}, and never later than the commit that carried it ({@code source.ts_ms}). Stream
+     * processors order the table's changes against transactions by it, so a transaction is joined
+     * with the profile as of its own event time even when history is loaded or replayed (a
+     * back-filled row carries its historical {@code updated_at}).
+     */
+    static long validFrom(Account account, Struct source) {
+        long updated = account.getUpdatedAt().toEpochMilli();
+        long committed = source.get("ts_ms") instanceof Long ms ? ms : System.currentTimeMillis();
+        return Math.max(0, Math.min(updated, committed));
     }
 
     private static byte[] bytes(String s) {

@@ -102,8 +102,12 @@ class CdcRunnerIT {
                 "INSERT INTO chargebacks VALUES ('t1', 'a1', true, '2026-11-20T10:00:00Z')");
         CdcRunner runner = start();
 
-        Account a1 = latest(accounts(1)).get("a1");
+        List<ConsumerRecord<byte[], byte[]>> snapshot = accounts(1);
+        Account a1 = latest(snapshot).get("a1");
         assertThat(a1.getCreatedAt()).isEqualTo(Instant.parse("2026-01-02T03:04:05Z"));
+        assertThat(snapshot.get(0).timestamp())
+                .as("an account row is stamped with the time it took effect, its updated_at")
+                .isEqualTo(Instant.parse("2026-01-02T03:04:05Z").toEpochMilli());
         assertThat(a1.getCreditLimitMinor()).isEqualTo(500_000);
         assertThat(a1.getHomeCountry()).isEqualTo("DE");
         assertThat(a1.getRiskTier()).isEqualTo(RiskTier.LOW);

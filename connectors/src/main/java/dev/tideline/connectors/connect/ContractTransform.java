@@ -75,7 +75,7 @@ public final class ContractTransform implements Transformation<SourceRecord> {
                 out.key(),
                 Schema.OPTIONAL_BYTES_SCHEMA,
                 out.value(),
-                record.timestamp(),
+                out.timestamp() != null ? out.timestamp() : record.timestamp(),
                 headers);
     }
 

@@ -159,6 +159,9 @@ class KafkaConnectIT {
                     decoded(viaRunner, read(stack, viaRunner.accounts().name()));
             assertThat(connectRecords).hasSize(4).isEqualTo(runnerRecords);
             assertThat(connectRecords.get(3)).isEqualTo("a0=null");
+            assertThat(validFrom(read(stack, viaConnect.accounts().name())))
+                    .as("both paths stamp an account row with when it took effect")
+                    .isEqualTo(validFrom(read(stack, viaRunner.accounts().name())));
             assertThat(read(stack, viaConnect.cdcDeadLetter().name())).hasSize(1);
         } finally {
             if (runner != null) {
@@ -166,6 +169,11 @@ class KafkaConnectIT {
             }
             connect.stop();
         }
+    }
+
+    /** The record timestamps of the account rows (not of tombstones, stamped when captured). */
+    private static List<Long> validFrom(List<ConsumerRecord<byte[], byte[]>> records) {
+        return records.stream().filter(r -> r.value() != null).map(r -> r.timestamp()).toList();
     }
 
     /** key=value per record, values decoded with the contract, in offset order per key. */
