@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -35,6 +37,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "produce",
+        mixinStandardHelpOptions = true,
         description = {
             "Produce JSON lines to a topic as Avro records of its value schema.",
             "Plain JSON: an optional field takes its bare value or null; timestamps are epoch"
@@ -52,7 +55,7 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Mixin CommonOptions options;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Option(names = "--topic", required = true, description = "Topic to write to, prefix included.")
     String topic;
@@ -179,6 +182,6 @@ final class ProduceCommand implements Callable<Integer> {
         if (file.equals("-")) {
             return new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         }
-        return Files.newBufferedReader(java.nio.file.Path.of(file), StandardCharsets.UTF_8);
+        return Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
     }
 }

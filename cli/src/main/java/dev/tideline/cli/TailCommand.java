@@ -20,12 +20,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tideline tail}: a topic's Avro records as JSON lines, read_committed. */
 @Command(
         name = "tail",
+        mixinStandardHelpOptions = true,
         description = {
             "Print a topic's records as JSON lines (read_committed).",
             "Exits after --max records, or at --timeout; with both, a timeout before --max"
@@ -35,7 +37,7 @@ final class TailCommand implements Callable<Integer> {
 
     @Mixin CommonOptions options;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Option(names = "--topic", required = true, description = "Topic to read, prefix included.")
     String topic;

@@ -1,5 +1,10 @@
 package dev.tideline.cli;
 
+import dev.tideline.features.InvalidSpecException;
+import dev.tideline.localstack.LocalStackException;
+import dev.tideline.schemas.registry.SchemaRegistryException;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,6 +21,7 @@ import picocli.CommandLine.Command;
             CdcCommand.class,
             ServeCommand.class,
             TrainCommand.class,
+            GenerateCommand.class,
             BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,
@@ -41,18 +47,17 @@ public final class Tideline implements Runnable {
         cli.setExecutionExceptionHandler(
                 (e, commandLine, parseResult) -> {
                     // Known failures get one clear line; the stack trace is for the unexpected.
-                    if (e instanceof org.apache.kafka.common.config.ConfigException
+                    if (e instanceof ConfigException
                             || e instanceof IllegalArgumentException
                             || e instanceof IllegalStateException
-                            || e instanceof dev.tideline.localstack.LocalStackException
-                            || e instanceof dev.tideline.features.InvalidSpecException
-                            || e instanceof dev.tideline.schemas.registry.SchemaRegistryException) {
+                            || e instanceof LocalStackException
+                            || e instanceof InvalidSpecException
+                            || e instanceof SchemaRegistryException) {
                         commandLine.getErr().println("tideline: " + e.getMessage());
                     } else {
                         commandLine.getErr().println("tideline: unexpected failure: " + e);
                         // Looked up here, not in a static field, so main selects the config first.
-                        org.slf4j.LoggerFactory.getLogger(Tideline.class)
-                                .error("unexpected failure", e);
+                        LoggerFactory.getLogger(Tideline.class).error("unexpected failure", e);
                     }
                     return 1;
                 });

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
@@ -13,6 +14,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "train",
+        mixinStandardHelpOptions = true,
         description = {
             "Run the training job in a local Flink MiniCluster (its own JVM) until Ctrl-C.",
             "Settings: tideline.training.* (see README); the spec defaults to the built-in one."
@@ -21,7 +23,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Mixin CommonOptions options;
 
-    @Spec picocli.CommandLine.Model.CommandSpec spec;
+    @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {

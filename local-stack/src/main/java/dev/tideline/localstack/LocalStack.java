@@ -12,10 +12,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -185,6 +187,15 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** The directory holding the stack's data and logs; deleted on close. */
+    /**
+     * Has the stack's reaper stop {@code process} (SIGTERM, then SIGKILL) if this JVM dies without
+     * closing the stack, as it does the registry and PostgreSQL: for processes started beside the
+     * stack, such as an engine in a JVM of its own.
+     */
+    public void reapWithStack(Process process) {
+        reaper.register("TERM", process.pid());
+    }
+
     public Path workDir() {
         return root;
     }
@@ -246,7 +257,7 @@ public final class LocalStack implements AutoCloseable {
                 pool);
     }
 
-    private static java.util.concurrent.ThreadFactory daemonThreads() {
+    private static ThreadFactory daemonThreads() {
         return r -> {
             Thread t = new Thread(r, "tideline-local-stack-start");
             t.setDaemon(true);
@@ -305,7 +316,7 @@ public final class LocalStack implements AutoCloseable {
                                     "unknown local stack setting "
                                             + key
                                             + "; known settings are "
-                                            + new java.util.TreeSet<>(KEYS));
+                                            + new TreeSet<>(KEYS));
                         }
                         apply(key, value.trim());
                     });
