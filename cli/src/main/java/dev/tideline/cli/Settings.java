@@ -45,7 +45,11 @@ final class Settings {
         Map<String, String> values =
                 new ConfigLoader(
                                 KEYS,
-                                List.of(ClientSettings.CLIENT_PREFIX, FeatureConfig.STREAMS_PREFIX))
+                                List.of(
+                                        ClientSettings.CLIENT_PREFIX,
+                                        FeatureConfig.STREAMS_PREFIX,
+                                        // The training job's keys: its own JVM checks them.
+                                        TrainingProcess.PREFIX))
                         .load(
                                 Map.of(),
                                 Optional.ofNullable(options.configFile),

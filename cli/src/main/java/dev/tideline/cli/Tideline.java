@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             CdcCommand.class,
             ServeCommand.class,
             TrainCommand.class,
+            DeployCommand.class,
             GenerateCommand.class,
             BenchCommand.class,
             ProduceCommand.class,

@@ -15,7 +15,7 @@ import java.util.TreeMap;
 final class TrainingProcess {
 
     static final String MAIN = "dev.tideline.training.TrainingMain";
-    private static final String PREFIX = "tideline.training.";
+    static final String PREFIX = "tideline.training.";
 
     private TrainingProcess() {}
 

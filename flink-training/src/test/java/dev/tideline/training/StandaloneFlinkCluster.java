@@ -155,6 +155,11 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         return client.waitFor();
     }
 
+    /** The JobManager's REST endpoint. */
+    URI restUrl() {
+        return URI.create("http://localhost:" + restPort);
+    }
+
     /** The cluster's REST overview (jobs running, finished, failed; slots). */
     String overview() throws Exception {
         HttpResponse<String> r =

@@ -60,6 +60,14 @@ public final class PlantedFraud {
      *     least eight)
      */
     public PlantedFraud(int count, long seed, int width) {
+        this(count, seed, width, "txn-");
+    }
+
+    /**
+     * @param idPrefix what transaction ids start with ({@code txn-} by default), so that two sets
+     *     written to the same topics do not share ids
+     */
+    public PlantedFraud(int count, long seed, int width, String idPrefix) {
         if (width < WIDTH) {
             throw new IllegalArgumentException("at least " + WIDTH + " features, not " + width);
         }
@@ -87,7 +95,7 @@ public final class PlantedFraud {
             boolean fraud = random.nextDouble() < 1 / (1 + Math.exp(-logit));
             this.fraud[i] = fraud;
             long at = t0 + i * 50L;
-            String txn = "txn-" + i;
+            String txn = idPrefix + i;
             float[] values = new float[width];
             float[] planted = {amount, velocity, ratio, newDevice, age, noise1, noise2, hour};
             System.arraycopy(planted, 0, values, 0, WIDTH);
@@ -112,7 +120,7 @@ public final class PlantedFraud {
         while (labelled.contains(unlabelled)) {
             unlabelled++;
         }
-        this.lateLabelTxn = "txn-" + unlabelled;
+        this.lateLabelTxn = idPrefix + unlabelled;
         labels.add(label(lateLabelTxn, true, t0 + unlabelled * 50L + MATURITY_MS + 5_000));
         labels.sort((a, b) -> a.getReportedAt().compareTo(b.getReportedAt()));
     }
