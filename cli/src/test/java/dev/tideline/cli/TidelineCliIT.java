@@ -5,10 +5,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tideline.testkit.Topics;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,6 +37,10 @@ class TidelineCliIT {
             Pattern.compile(
                     "READY bootstrap=(\\S+:\\d+) registry=(http://\\S+/apis/ccompat/v7)"
                             + " jdbc=(jdbc:postgresql://\\S+)");
+    private static final Pattern DEMO_READY =
+            Pattern.compile(
+                    "READY bootstrap=(\\S+:\\d+) registry=(http://\\S+/apis/ccompat/v7)"
+                            + " jdbc=(jdbc:postgresql://\\S+) .*training-pid=\\d+");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir Path temp;
@@ -239,6 +245,190 @@ class TidelineCliIT {
                             }
                             assertThat(stackDir).doesNotExist();
                         });
+    }
+
+    /** Starts {@code demo} small and quick, on free ports; returns its READY line. */
+    private Process demo(int trainingPort, Path report, String... more) throws Exception {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "demo",
+                                "--history",
+                                "2m",
+                                "--customers",
+                                "200",
+                                "--merchants",
+                                "50",
+                                "--rate",
+                                "20",
+                                "--report",
+                                report.toString(),
+                                "-D",
+                                "tideline.stack.work-dir=" + stackDir,
+                                "-D",
+                                "tideline.features.http.port=0",
+                                "-D",
+                                "tideline.serving.http.port=0",
+                                "-D",
+                                "tideline.cdc.http.port=0",
+                                "-D",
+                                "tideline.training.http.port=" + trainingPort));
+        args.addAll(List.of(more));
+        return tideline(args.toArray(String[]::new))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(temp.resolve("demo.out").toFile())
+                .redirectError(temp.resolve("demo.err").toFile())
+                .start();
+    }
+
+    private String awaitReady(Process demo) throws IOException {
+        Path out = temp.resolve("demo.out");
+        await().atMost(Duration.ofSeconds(240))
+                .failFast("demo exited: " + temp.resolve("demo.err"), () -> !demo.isAlive())
+                .until(() -> Files.readString(out).startsWith("READY "));
+        return Files.readAllLines(out).get(0);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void sigtermStopsTheDemoWithinSecondsWithASummaryAndAReport() throws Exception {
+        Path report = temp.resolve("reports/demo.html");
+        Process demo = demo(freePort(), report, "--duration", "0");
+        String ready = awaitReady(demo);
+        Matcher addresses = DEMO_READY.matcher(ready);
+        assertThat(addresses.matches()).as(ready).isTrue();
+        assertThat(ready).containsPattern("training-pid=\\d+");
+        // The simulator's history reaches the predictions topic before the stop.
+        await().atMost(Duration.ofSeconds(120))
+                .until(() -> Topics.endOffsetSum(addresses.group(1), "predictions.v1") > 1_000);
+        Set<Long> children = descendants(demo);
+        assertThat(children).hasSizeGreaterThanOrEqualTo(3); // registry, postgres, training
+
+        long stopAt = System.nanoTime();
+        demo.destroy(); // SIGTERM
+        assertThat(demo.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        double seconds = (System.nanoTime() - stopAt) / 1e9;
+        assertThat(seconds).as("seconds to stop").isLessThan(30);
+        for (long pid : children) {
+            assertThat(alive(pid)).as("child %d", pid).isFalse();
+        }
+        List<String> out = Files.readAllLines(temp.resolve("demo.out"));
+        JsonNode summary = parse(out.get(out.size() - 1));
+        assertThat(summary.get("demo").asText()).isEqualTo("stopped");
+        for (String key :
+                List.of(
+                        "events",
+                        "predictions",
+                        "lost",
+                        "duplicated",
+                        "models_promoted",
+                        "served_auc",
+                        "served_ap",
+                        "p50_ms",
+                        "p99_ms",
+                        "dead_letters",
+                        "report")) {
+            assertThat(summary.has(key)).as("summary key %s", key).isTrue();
+        }
+        assertThat(summary.get("events").asLong()).isPositive();
+        assertThat(summary.get("predictions").asLong()).isPositive();
+        assertThat(summary.get("duplicated").asLong()).isZero();
+        String html = Files.readString(report);
+        assertThat(html).contains("<svg").contains("id=\"tideline-report-data\"");
+        JsonNode data =
+                JSON.readTree(
+                        html.substring(
+                                        html.indexOf('>', html.indexOf("tideline-report-data")) + 1,
+                                        html.lastIndexOf("</script>"))
+                                .replace("<\\/", "</"));
+        assertThat(data.get("throughput").size()).isPositive();
+        for (String plot :
+                List.of(
+                        "latency_histogram",
+                        "releases",
+                        "roc",
+                        "precision_recall",
+                        "score_distribution",
+                        "detection_by_scenario",
+                        "dead_letters")) {
+            assertThat(data.has(plot)).as("report data %s", plot).isTrue();
+        }
+        assertThat(data.get("detection_by_scenario").has("compromised-terminal")).isTrue();
+    }
+
+    @Test
+    void killingTheDemoStopsEveryProcessItStarted() throws Exception {
+        Process demo = demo(freePort(), temp.resolve("r.html"), "--duration", "0");
+        String ready = awaitReady(demo);
+        long training = Long.parseLong(ready.replaceAll(".*training-pid=(\\d+).*", "$1"));
+        Set<Long> children = descendants(demo);
+        assertThat(children).contains(training);
+
+        demo.destroyForcibly(); // SIGKILL: no shutdown hook runs
+        assertThat(demo.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(
+                        () -> {
+                            assertThat(alive(training)).as("training JVM").isFalse();
+                            for (long pid : children) {
+                                assertThat(alive(pid)).as("child %d", pid).isFalse();
+                            }
+                        });
+    }
+
+    @Test
+    void aPartThatCannotStartStopsTheDemoWithItsReason() throws Exception {
+        try (ServerSocket busy = new ServerSocket(0)) {
+            Process demo = demo(busy.getLocalPort(), temp.resolve("r.html"), "--duration", "0");
+            assertThat(demo.waitFor(240, TimeUnit.SECONDS)).isTrue();
+            assertThat(demo.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(temp.resolve("demo.out"))).doesNotContain("READY");
+            assertThat(Files.readString(temp.resolve("demo.err")))
+                    .contains("cannot listen on port " + busy.getLocalPort())
+                    .contains("tideline: the training process exited with code");
+            long pid = demo.pid();
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(
+                            () ->
+                                    assertThat(
+                                                    ProcessHandle.allProcesses()
+                                                            .filter(ProcessHandle::isAlive)
+                                                            .map(
+                                                                    h ->
+                                                                            h.info()
+                                                                                    .commandLine()
+                                                                                    .orElse(""))
+                                                            .filter(
+                                                                    c ->
+                                                                            c.contains(
+                                                                                            "tideline.parent-pid="
+                                                                                                    + pid)
+                                                                                    || c.contains(
+                                                                                            stackDir
+                                                                                                    .toString())))
+                                            .as("processes the demo started")
+                                            .isEmpty());
+        }
+    }
+
+    @Test
+    void eachBenchmarkAnswersHelpWithItsOptions() throws Exception {
+        Map<String, String> options =
+                Map.of("features", "--entities", "serving", "--rate", "training", "--examples");
+        for (Map.Entry<String, String> b : options.entrySet()) {
+            for (String flag : List.of("--help", "-h")) {
+                Run run = run("bench", b.getKey(), flag);
+                assertThat(run.exit()).as("bench %s %s: %s", b.getKey(), flag, run.err()).isZero();
+                assertThat(String.join("\n", run.out()))
+                        .contains("Usage: tideline bench " + b.getKey())
+                        .contains(b.getValue());
+            }
+        }
     }
 
     @Test
