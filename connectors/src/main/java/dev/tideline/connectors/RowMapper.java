@@ -67,7 +67,17 @@ final class RowMapper {
                 .setAccountId(text(table, row, "account_id"))
                 .setIsFraud(isFraud)
                 .setReportedAt(instant(table, row, "reported_at"))
+                .setMerchantId(optionalText(row, "merchant_id"))
                 .build();
+    }
+
+    /** A column the contract may leave empty: null when the table lacks it or the row has none. */
+    private static String optionalText(Struct row, String column) {
+        if (row.schema().field(column) == null) {
+            return null;
+        }
+        Object value = row.get(column);
+        return value == null || value.toString().isBlank() ? null : value.toString();
     }
 
     /** The key column of a row, for tombstones and dead letters. */

@@ -124,7 +124,8 @@ class CdcRunnerIT {
                 "UPDATE accounts SET credit_limit_minor = 750000, risk_tier = 'MEDIUM' WHERE"
                         + " account_id = 'a1'",
                 "DELETE FROM accounts WHERE account_id = 'a2'",
-                "INSERT INTO chargebacks VALUES ('t2', 'a1', false, '2026-11-21T10:00:00Z')",
+                "INSERT INTO chargebacks VALUES ('t2', 'a1', false, '2026-11-21T10:00:00Z',"
+                        + " 'm-9')",
                 "UPDATE chargebacks SET is_fraud = false WHERE txn_id = 't1'");
 
         List<ConsumerRecord<byte[], byte[]>> records = raw(catalog.accounts().name(), 4);
@@ -143,6 +144,10 @@ class CdcRunnerIT {
         assertThat(a2.getRiskTier()).isEqualTo(RiskTier.HIGH);
         List<Label> labels = labels(3);
         assertThat(labels).extracting(Label::getTxnId).containsExactly("t1", "t2", "t1");
+        assertThat(labels)
+                .as("the merchant when the row names one")
+                .extracting(Label::getMerchantId)
+                .containsExactly(null, "m-9", null);
         assertThat(labels.get(2).getIsFraud())
                 .as("the updated chargeback is the latest label for t1")
                 .isFalse();

@@ -297,7 +297,12 @@ public final class PaymentSimulator {
         long delay = min + (long) (random.nextDouble() * (max - min));
         schedule(
                 new Reported(
-                        new Chargeback(p.txnId(), p.accountId(), true, p.eventTime() + delay)));
+                        new Chargeback(
+                                p.txnId(),
+                                p.accountId(),
+                                p.merchantId(),
+                                true,
+                                p.eventTime() + delay)));
     }
 
     private void schedule(Event event) {

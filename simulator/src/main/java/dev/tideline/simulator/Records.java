@@ -41,6 +41,10 @@ public final class Records {
         }
     }
 
-    /** A row of the {@code chargebacks} table: the label of a fraud, reported later. */
-    public record Chargeback(String txnId, String accountId, boolean fraud, long reportedAt) {}
+    /**
+     * A row of the {@code chargebacks} table: the label of a fraud, reported later, naming the
+     * merchant of the payment as card networks do.
+     */
+    public record Chargeback(
+            String txnId, String accountId, String merchantId, boolean fraud, long reportedAt) {}
 }

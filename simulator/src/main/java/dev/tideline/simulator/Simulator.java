@@ -98,6 +98,7 @@ public final class Simulator implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile long historyEnd;
+    private volatile long historyPayments = Long.MAX_VALUE;
 
     private Simulator(
             SimulationSettings settings,
@@ -152,6 +153,11 @@ public final class Simulator implements AutoCloseable {
     /** When the history ends and live payments begin (epoch ms); 0 before the run starts. */
     public long historyEnd() {
         return historyEnd;
+    }
+
+    /** The payments of the history, once it is written ({@code Long.MAX_VALUE} before). */
+    public long historyPayments() {
+        return historyPayments;
     }
 
     /** Waits for the run to end; true when it did within the timeout. */
@@ -218,6 +224,7 @@ public final class Simulator implements AutoCloseable {
             }
             producer.flush();
             checkSends();
+            historyPayments = counts.payments.get();
             log.info(
                     "History written: {} payments, {} frauds, {} chargebacks",
                     counts.payments.get(),
@@ -352,13 +359,15 @@ public final class Simulator implements AutoCloseable {
     private void insertChargebacks(Connection db, List<Chargeback> rows) throws SQLException {
         try (PreparedStatement st =
                 db.prepareStatement(
-                        "INSERT INTO chargebacks (txn_id, account_id, is_fraud, reported_at)"
-                                + " VALUES (?, ?, ?, ?) ON CONFLICT (txn_id) DO NOTHING")) {
+                        "INSERT INTO chargebacks (txn_id, account_id, merchant_id, is_fraud,"
+                                + " reported_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (txn_id) DO"
+                                + " NOTHING")) {
             for (Chargeback c : rows) {
                 st.setString(1, c.txnId());
                 st.setString(2, c.accountId());
-                st.setBoolean(3, c.fraud());
-                st.setTimestamp(4, new Timestamp(c.reportedAt()));
+                st.setString(3, c.merchantId());
+                st.setBoolean(4, c.fraud());
+                st.setTimestamp(5, new Timestamp(c.reportedAt()));
                 st.addBatch();
             }
             st.executeBatch();

@@ -158,6 +158,9 @@ class SimulatorIT {
                                                 .deserializer()
                                                 .deserialize(r.topic(), r.value());
                                 assertThat(l.getIsFraud()).isTrue();
+                                assertThat(l.getMerchantId())
+                                        .as("the chargeback names the payment's merchant")
+                                        .isNotBlank();
                                 assertThat(simulator.truth().of(l.getTxnId()).fraud()).isTrue();
                                 labelled.add(l.getTxnId());
                             }
