@@ -157,12 +157,23 @@ public final class FeatureApp implements Engine {
         p.put(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterHandler.class.getName());
+        // The internal topics of merchant features carry vectors and labels: their dead letters
+        // go where the input's and the labels' do.
+        String app = config.getString(FeatureConfig.APPLICATION_ID);
+        String labelsDlq = catalog.deadLetter(catalog.labels()).name();
         p.put(
                 DeadLetterHandler.TOPICS_CONFIG,
                 Map.of(
                         catalog.transactions().name(),
-                                catalog.deadLetter(catalog.transactions()).name(),
-                        catalog.accounts().name(), catalog.cdcDeadLetter().name()));
+                        catalog.deadLetter(catalog.transactions()).name(),
+                        catalog.accounts().name(),
+                        catalog.cdcDeadLetter().name(),
+                        catalog.labels().name(),
+                        labelsDlq,
+                        MerchantRouting.internalTopic(app, MerchantRouting.VECTORS_BY_MERCHANT),
+                        catalog.deadLetter(catalog.features()).name(),
+                        MerchantRouting.internalTopic(app, MerchantRouting.FRAUDS_BY_MERCHANT),
+                        labelsDlq));
         p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
         if (httpPort > 0) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised(config, httpPort));

@@ -5,6 +5,7 @@ import dev.tideline.features.FeatureDef.DerivedFeature;
 import dev.tideline.features.FeatureDef.EntityFeature;
 import dev.tideline.features.FeatureDef.EntityFunction;
 import dev.tideline.features.FeatureDef.EventFeature;
+import dev.tideline.features.FeatureDef.MerchantFeature;
 import dev.tideline.features.FeatureDef.ProfileFeature;
 import dev.tideline.features.FeatureDef.ProfileField;
 import dev.tideline.features.FeatureDef.WindowFeature;
@@ -119,6 +120,8 @@ public final class FeatureComputer {
                 values[i] = e.field().number(event);
             } else if (f instanceof ProfileFeature p) {
                 values[i] = profile(p, profile, t, event);
+            } else if (f instanceof MerchantFeature m) {
+                values[i] = m.defaultValue(); // the merchant's own state fills it in, downstream
             } else if (f instanceof DerivedFeature d) {
                 values[i] = derived(d, i, values);
             }

@@ -32,6 +32,13 @@ public sealed interface FeatureDef {
     record ProfileFeature(String name, ProfileField field, double defaultValue)
             implements FeatureDef {}
 
+    /**
+     * An aggregate of the payments at the event's merchant in a window, or of the frauds known
+     * there: the merchant's state lives in its own store, partitioned by merchant.
+     */
+    record MerchantFeature(String name, MerchantAggregation agg, Window window, double defaultValue)
+            implements FeatureDef {}
+
     /** The ratio of two features declared earlier in the spec. */
     record DerivedFeature(String name, String numerator, String denominator, double defaultValue)
             implements FeatureDef {}
@@ -50,6 +57,21 @@ public sealed interface FeatureDef {
         boolean needsNumericField() {
             return this == SUM || this == MEAN || this == MIN || this == MAX || this == STDDEV;
         }
+    }
+
+    /** Merchant aggregations. */
+    enum MerchantAggregation {
+        /** Payments at the merchant in the window, the event included. */
+        COUNT,
+        /** Their mean amount, in major units. */
+        AMOUNT_MEAN,
+        /**
+         * Chargebacks reported for the merchant's payments within the window and by the event's
+         * time: only what was known when the payment was made.
+         */
+        FRAUD_COUNT,
+        /** Those chargebacks per payment at the merchant in the same window. */
+        FRAUD_RATE
     }
 
     /** Entity-level functions. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.features.FeatureDef.DerivedFeature;
 import dev.tideline.features.FeatureDef.EntityFeature;
 import dev.tideline.features.FeatureDef.EventFeature;
+import dev.tideline.features.FeatureDef.MerchantFeature;
 import dev.tideline.features.FeatureDef.ProfileFeature;
 import dev.tideline.features.FeatureDef.WindowFeature;
 import dev.tideline.schemas.model.Digests;
@@ -190,6 +191,11 @@ public final class FeatureSpec {
             } else if (f instanceof ProfileFeature p) {
                 node.put("kind", "profile");
                 node.put("field", lower(p.field()));
+            } else if (f instanceof MerchantFeature m) {
+                node.put("kind", "merchant");
+                node.put("key", "merchant_id");
+                node.put("agg", lower(m.agg()));
+                node.put("window", m.window().name());
             } else if (f instanceof DerivedFeature d) {
                 node.put("kind", "derived");
                 node.put("numerator", d.numerator());
@@ -206,6 +212,11 @@ public final class FeatureSpec {
 
     static String lower(Enum<?> e) {
         return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether any feature is keyed by merchant: the stage then keeps merchant state too. */
+    public boolean hasMerchantFeatures() {
+        return features.stream().anyMatch(f -> f instanceof MerchantFeature);
     }
 
     /** Finds a feature's position in the vector. */

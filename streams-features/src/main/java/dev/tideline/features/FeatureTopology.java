@@ -1,9 +1,13 @@
 package dev.tideline.features;
 
+import dev.tideline.features.MerchantRouting.Fraud;
+import dev.tideline.features.MerchantRouting.MerchantInput;
+import dev.tideline.features.MerchantRouting.Vector;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.Account;
 import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.Transaction;
 import java.time.Duration;
 import java.util.Properties;
@@ -13,9 +17,11 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.processor.TimestampExtractor;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -28,6 +34,7 @@ public final class FeatureTopology {
     public static final String ENTITY_STORE = "feature-entity-state";
     public static final String CLOCK_STORE = "feature-partition-clock";
     public static final String ACCOUNT_STORE = "feature-accounts";
+    public static final String MERCHANT_STORE = "feature-merchant-state";
 
     private FeatureTopology() {}
 
@@ -78,28 +85,107 @@ public final class FeatureTopology {
                         .withCachingEnabled());
 
         TransactionValidator validator = new TransactionValidator(options.maxAmount());
-        builder.stream(
-                        transactions.name(),
-                        Consumed.with(transactions.keySerde(), transactions.valueSerde())
-                                .withTimestampExtractor(new EventTimeExtractor())
-                                .withName("transactions-source"))
+        KStream<String, FeatureVector> vectors =
+                builder.stream(
+                                transactions.name(),
+                                Consumed.with(transactions.keySerde(), transactions.valueSerde())
+                                        .withTimestampExtractor(new EventTimeExtractor())
+                                        .withName("transactions-source"))
+                        .process(
+                                () ->
+                                        new FeatureProcessor(
+                                                // One per task: a computer keeps scratch buffers.
+                                                new FeatureComputer(spec),
+                                                validator,
+                                                metrics,
+                                                options.evictionInterval()),
+                                Named.as("features"),
+                                ENTITY_STORE,
+                                CLOCK_STORE,
+                                ACCOUNT_STORE);
+        if (spec.hasMerchantFeatures()) {
+            vectors = merchantFeatures(builder, topics, spec, options, metrics, vectors);
+        }
+        vectors.to(
+                features.name(),
+                Produced.with(features.keySerde(), features.valueSerde())
+                        .withName("features-sink"));
+        return builder.build(config);
+    }
+
+    /**
+     * Vectors, their entity features in, through their merchant: keyed by merchant and joined there
+     * by the fraud labels that name a merchant (in report-time order), they leave with their
+     * merchant features, keyed by entity again, for the output topic. One internal hop: the entity
+     * features are computed where the payments arrive, in the order they were written.
+     */
+    private static KStream<String, FeatureVector> merchantFeatures(
+            StreamsBuilder builder,
+            TopicCatalog topics,
+            FeatureSpec spec,
+            Options options,
+            FeatureMetrics metrics,
+            KStream<String, FeatureVector> vectors) {
+        int partitions = topics.transactions().partitions();
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(
+                                Stores.persistentKeyValueStore(MERCHANT_STORE),
+                                Serdes.String(),
+                                Serdes.ByteArray())
+                        .withCachingEnabled());
+        KStream<String, MerchantInput> byMerchant =
+                vectors.selectKey((entity, v) -> v.getMerchantId(), Named.as("key-by-merchant"))
+                        .repartition(
+                                Repartitioned.<String, FeatureVector>as(
+                                                MerchantRouting.VECTORS_BY_MERCHANT)
+                                        .withKeySerde(Serdes.String())
+                                        .withValueSerde(MerchantRouting.under(topics.features()))
+                                        .withNumberOfPartitions(partitions))
+                        .mapValues(Vector::new, Named.as("vector"));
+        Topic<String, Label> labels = topics.labels();
+        KStream<String, MerchantInput> frauds =
+                builder.stream(
+                                labels.name(),
+                                Consumed.with(labels.keySerde(), labels.valueSerde())
+                                        .withTimestampExtractor(new ReportTimeExtractor())
+                                        .withName("labels-source"))
+                        .filter(
+                                (txn, l) ->
+                                        l != null
+                                                && l.getIsFraud()
+                                                && l.getMerchantId() != null
+                                                && !l.getMerchantId().isBlank(),
+                                Named.as("frauds-with-merchant"))
+                        .selectKey((txn, l) -> l.getMerchantId(), Named.as("key-fraud-by-merchant"))
+                        .repartition(
+                                Repartitioned.<String, Label>as(MerchantRouting.FRAUDS_BY_MERCHANT)
+                                        .withKeySerde(Serdes.String())
+                                        .withValueSerde(MerchantRouting.under(labels))
+                                        .withNumberOfPartitions(partitions))
+                        .mapValues(Fraud::new, Named.as("fraud"));
+        return byMerchant
+                .merge(frauds, Named.as("vectors-and-frauds"))
                 .process(
                         () ->
-                                new FeatureProcessor(
-                                        // One per task: a computer keeps scratch buffers.
-                                        new FeatureComputer(spec),
-                                        validator,
+                                new MerchantProcessor(
+                                        new MerchantComputer(spec),
                                         metrics,
                                         options.evictionInterval()),
-                        Named.as("features"),
-                        ENTITY_STORE,
-                        CLOCK_STORE,
-                        ACCOUNT_STORE)
-                .to(
-                        features.name(),
-                        Produced.with(features.keySerde(), features.valueSerde())
-                                .withName("features-sink"));
-        return builder.build(config);
+                        Named.as("merchant-features"),
+                        MERCHANT_STORE);
+    }
+
+    /** Orders fraud labels by the time they were reported. */
+    static final class ReportTimeExtractor implements TimestampExtractor {
+        @Override
+        public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
+            if (record.value() instanceof Label l
+                    && l.getReportedAt() != null
+                    && l.getReportedAt().toEpochMilli() > 0) {
+                return l.getReportedAt().toEpochMilli();
+            }
+            return Math.max(0, record.timestamp());
+        }
     }
 
     /**

@@ -8,6 +8,8 @@ import dev.tideline.features.FeatureDef.DerivedFeature;
 import dev.tideline.features.FeatureDef.EntityFeature;
 import dev.tideline.features.FeatureDef.EntityFunction;
 import dev.tideline.features.FeatureDef.EventFeature;
+import dev.tideline.features.FeatureDef.MerchantAggregation;
+import dev.tideline.features.FeatureDef.MerchantFeature;
 import dev.tideline.features.FeatureDef.ProfileFeature;
 import dev.tideline.features.FeatureDef.ProfileField;
 import dev.tideline.features.FeatureDef.WindowFeature;
@@ -38,6 +40,7 @@ final class SpecParser {
             Set.of(
                     "name",
                     "kind",
+                    "key",
                     "field",
                     "agg",
                     "fn",
@@ -140,6 +143,7 @@ final class SpecParser {
         }
         List<FeatureDef> features = new ArrayList<>();
         Set<String> names = new TreeSet<>();
+        Set<String> merchant = new TreeSet<>();
         for (int i = 0; i < node.size(); i++) {
             JsonNode f = node.get(i);
             String where = "features[" + i + "]";
@@ -152,7 +156,10 @@ final class SpecParser {
             if (!NAME.matcher(name).matches()) {
                 throw fail(where + ": name must match " + NAME.pattern());
             }
-            for (FeatureDef def : feature(f, name, where, windows, names)) {
+            for (FeatureDef def : feature(f, name, where, windows, names, merchant)) {
+                if (def instanceof MerchantFeature) {
+                    merchant.add(def.name());
+                }
                 if (!names.add(def.name())) {
                     throw fail(where + ": feature '" + def.name() + "' is declared twice");
                 }
@@ -167,7 +174,8 @@ final class SpecParser {
             String name,
             String where,
             Map<String, Window> windows,
-            Set<String> earlier) {
+            Set<String> earlier,
+            Set<String> merchant) {
         String kind = text(f, "kind", where);
         double dflt = number(f, "default", where, 0.0);
         switch (kind) {
@@ -205,17 +213,34 @@ final class SpecParser {
                                             + ref
                                             + "' is not a feature declared before this one");
                         }
+                        if (merchant.contains(ref)) {
+                            throw fail(
+                                    where
+                                            + ": '"
+                                            + ref
+                                            + "' is a merchant feature, completed after derived"
+                                            + " features are; derive from entity features only");
+                        }
                     }
                     return List.of(new DerivedFeature(name, num, den, dflt));
                 }
             case "window":
+                if (f.has("key") && !f.get("key").asText().equals("entity")) {
+                    throw fail(
+                            where
+                                    + ": window features are keyed by entity; features keyed by"
+                                    + " merchant_id are kind merchant");
+                }
                 return windowFeatures(f, name, where, windows, dflt);
+            case "merchant":
+                return merchantFeatures(f, name, where, windows, dflt);
             default:
                 throw fail(
                         where
                                 + ": unknown kind '"
                                 + kind
-                                + "' (expected event, window, entity, profile or derived)");
+                                + "' (expected event, window, entity, profile, merchant or"
+                                + " derived)");
         }
     }
 
@@ -277,6 +302,36 @@ final class SpecParser {
                                 window,
                                 bits,
                                 dflt));
+            }
+        }
+        return out;
+    }
+
+    private List<FeatureDef> merchantFeatures(
+            JsonNode f, String name, String where, Map<String, Window> windows, double dflt) {
+        only(f, where, "name", "kind", "key", "agg", "window", "windows", "default");
+        if (f.has("key") && !f.get("key").asText().equals("merchant_id")) {
+            throw fail(
+                    where
+                            + ": key '"
+                            + f.get("key").asText()
+                            + "' is not supported: merchant features are keyed by merchant_id");
+        }
+        MerchantAggregation agg = choice(f, "agg", where, MerchantAggregation.class);
+        if (f.has("window") == f.has("windows")) {
+            throw fail(where + ": give exactly one of window (one name) or windows (a list)");
+        }
+        List<FeatureDef> out = new ArrayList<>();
+        if (f.has("window")) {
+            out.add(new MerchantFeature(name, agg, window(f.get("window"), where, windows), dflt));
+        } else {
+            JsonNode list = f.get("windows");
+            if (!list.isArray() || list.isEmpty()) {
+                throw fail(where + ": windows must be a non-empty list of window names");
+            }
+            for (JsonNode w : list) {
+                Window window = window(w, where, windows);
+                out.add(new MerchantFeature(name + "_" + window.name(), agg, window, dflt));
             }
         }
         return out;

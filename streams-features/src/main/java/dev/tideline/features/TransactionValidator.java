@@ -87,7 +87,8 @@ final class TransactionValidator {
         }
     }
 
-    private static int currencyDigits(String code) {
+    /** The minor-unit digits of an ISO 4217 currency; rejects one without them. */
+    static int currencyDigits(String code) {
         Integer digits = DIGITS.get(code);
         if (digits != null) {
             return digits;

@@ -113,6 +113,12 @@ class FeatureConfigTest {
                                 "payments.transactions.v1",
                                 "payments.transactions.v1.dlq",
                                 "cdc.accounts",
-                                "cdc.dlq"));
+                                "cdc.dlq",
+                                "cdc.labels",
+                                "cdc.labels.dlq",
+                                "tideline-features-vectors-by-merchant-repartition",
+                                "features.v1.dlq",
+                                "tideline-features-frauds-by-merchant-repartition",
+                                "cdc.labels.dlq"));
     }
 }

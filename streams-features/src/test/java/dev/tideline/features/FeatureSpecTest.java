@@ -32,14 +32,23 @@ class FeatureSpecTest {
         FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
 
         assertThat(spec.id()).isEqualTo("payments");
-        assertThat(spec.version()).isEqualTo(1);
+        assertThat(spec.version()).isEqualTo(2);
         assertThat(spec.grace()).isEqualTo(Duration.ofMinutes(2));
         assertThat(spec.windows()).extracting(Window::name).containsExactly("5m", "1h", "24h");
         assertThat(spec.featureNames())
                 .startsWith(
                         "amount", "txn_count_5m", "txn_count_1h", "txn_count_24h", "amount_sum_5m")
-                .endsWith("is_foreign", "amount_to_credit_limit", "amount_to_mean_24h")
-                .hasSize(24);
+                .contains("is_foreign", "amount_to_credit_limit", "amount_to_mean_24h")
+                .endsWith(
+                        "merchant_txn_count_5m",
+                        "merchant_txn_count_1h",
+                        "merchant_fraud_count_5m",
+                        "merchant_fraud_count_1h",
+                        "merchant_fraud_count_24h",
+                        "merchant_fraud_rate_1h",
+                        "merchant_fraud_rate_24h")
+                .hasSize(31);
+        assertThat(spec.hasMerchantFeatures()).isTrue();
         assertThat(spec.maxWindow()).isEqualTo(Duration.ofHours(24));
     }
 
@@ -48,7 +57,7 @@ class FeatureSpecTest {
         // Changing the default spec changes what every deployed model reads: it must be deliberate,
         // and come with a new spec version. Update this value only together with the version.
         assertThat(FeatureSpec.builtin(FeatureSpec.DEFAULT).fingerprint())
-                .isEqualTo("d7f87da7436a1f13d1b967e87e3588d8769c9243cfe7f943b1975c4d7dfe8f5d");
+                .isEqualTo("7f880b6859de2edd657c8a901c106df3499314bf22757074f984c23e1226e669");
     }
 
     @Test

@@ -30,6 +30,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -51,6 +52,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +107,8 @@ class FeatureStageIT {
                 start(config(stack, crash, "crash", dir.resolve("survivor"), -1))) {
             Process child = launch(childConfig, logFile(ns, "child-1.log"));
             try {
-                // Both instances hold two of the four tasks before any input arrives.
+                // Both instances hold half the tasks before any input arrives: two of the four of
+                // each sub-topology.
                 String childHealth = "http://localhost:" + childPort + "/health";
                 await().atMost(TIMEOUT)
                         .ignoreExceptions()
@@ -114,7 +117,10 @@ class FeatureStageIT {
                                         Http.get(childHealth).statusCode() == 200
                                                 && survivor.streams().state()
                                                         == KafkaStreams.State.RUNNING
-                                                && activeTasks(survivor) == PARTITIONS / 2);
+                                                && activeTasks(survivor)
+                                                        == PARTITIONS
+                                                                / 2
+                                                                * subtopologies(childConfig));
                 produce(stack, crash, input, 0, input.size() / 2);
                 await().atMost(TIMEOUT).until(() -> committedVectors(stack, crash) >= EVENTS / 4);
                 // The child owns partitions and has written vectors: it dies mid-stream, unclean.
@@ -227,19 +233,41 @@ class FeatureStageIT {
     }
 
     /** The first few transactions whose vectors differ, with the features that differ. */
+    /**
+     * The vectors whose entity and profile features differ. Merchant features are left out: a
+     * backlog reaches each merchant's task in an order that depends on how the entity tasks
+     * progressed, which differs between two runs (see the README, "Merchant features").
+     */
     private static List<String> differences(
             Map<String, List<Float>> expected, Map<String, List<Float>> actual) {
-        List<String> names = FeatureSpec.builtin(FeatureSpec.DEFAULT).featureNames();
+        FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+        List<String> names = spec.featureNames();
+        List<Integer> compared = new ArrayList<>();
+        for (int i = 0; i < names.size(); i++) {
+            if (!(spec.features().get(i) instanceof FeatureDef.MerchantFeature)) {
+                compared.add(i);
+            }
+        }
         List<String> out = new ArrayList<>();
         expected.keySet().stream()
                 .sorted()
-                .filter(k -> !expected.get(k).equals(actual.get(k)))
+                .filter(
+                        k ->
+                                actual.get(k) == null
+                                        || compared.stream()
+                                                .anyMatch(
+                                                        i ->
+                                                                !expected.get(k)
+                                                                        .get(i)
+                                                                        .equals(
+                                                                                actual.get(k)
+                                                                                        .get(i))))
                 .limit(5)
                 .forEach(
                         k -> {
                             StringBuilder sb = new StringBuilder(k).append(':');
                             List<Float> a = actual.get(k);
-                            for (int i = 0; i < names.size(); i++) {
+                            for (int i : compared) {
                                 if (a == null || !expected.get(k).get(i).equals(a.get(i))) {
                                     sb.append(' ')
                                             .append(names.get(i))
@@ -252,6 +280,24 @@ class FeatureStageIT {
                             out.add(sb.toString());
                         });
         return out;
+    }
+
+    /** The stage's sub-topologies for these settings (merchant features add two). */
+    private static int subtopologies(Map<String, String> config) {
+        FeatureConfig c = new FeatureConfig(config);
+        TopicCatalog catalog = c.catalog();
+        Properties props =
+                FeatureApp.streamsProperties(c, catalog, FeatureMetrics.standalone(), -1);
+        return FeatureTopology.build(
+                        new StreamsBuilder(),
+                        catalog,
+                        c.spec(),
+                        FeatureApp.options(c),
+                        FeatureMetrics.standalone(),
+                        props)
+                .describe()
+                .subtopologies()
+                .size();
     }
 
     private static long activeTasks(FeatureApp app) {

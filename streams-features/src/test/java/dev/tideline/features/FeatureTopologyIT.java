@@ -12,6 +12,7 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.Account;
 import dev.tideline.schemas.avro.Channel;
 import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.RiskTier;
 import dev.tideline.schemas.avro.Transaction;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +53,7 @@ class FeatureTopologyIT {
     private TestInputTopic<String, Transaction> transactions;
     private TestInputTopic<byte[], byte[]> rawTransactions;
     private TestInputTopic<String, Account> accounts;
+    private TestInputTopic<String, Label> labels;
     private TestOutputTopic<String, FeatureVector> features;
     private TestOutputTopic<byte[], byte[]> deadLetters;
 
@@ -107,6 +109,11 @@ class FeatureTopologyIT {
                         catalog.accounts().name(),
                         new StringSerializer(),
                         catalog.accounts().valueSerde().serializer());
+        labels =
+                driver.createInputTopic(
+                        catalog.labels().name(),
+                        new StringSerializer(),
+                        catalog.labels().valueSerde().serializer());
         features =
                 driver.createOutputTopic(
                         catalog.features().name(),
@@ -138,7 +145,7 @@ class FeatureTopologyIT {
         assertThat(out.get(2).key()).isEqualTo("e1");
         assertThat(out.get(2).timestamp()).isEqualTo(T.plusSeconds(600).toEpochMilli());
         assertThat(v.getSpecId()).isEqualTo("payments");
-        assertThat(v.getSpecVersion()).isEqualTo(1);
+        assertThat(v.getSpecVersion()).isEqualTo(2);
         assertThat(v.getSpecFingerprint()).isEqualTo(spec.fingerprint());
         assertThat(v.getValues()).hasSize(spec.size());
 
@@ -341,6 +348,52 @@ class FeatureTopologyIT {
         assertThat(fresh.getTxnId()).isEqualTo("a2");
         expect(fresh, "seconds_since_last", -1);
         expect(fresh, "txn_count_24h", 1);
+    }
+
+    @Test
+    void merchantFeaturesCountPaymentsThereAndTheFraudsKnownByEachPaymentsTime() {
+        // Payments of two accounts at m1 and one at m2; chargebacks naming m1 reported in between.
+        send(tx("p1", "e1", "m1", 10_000, "DE", Channel.CARD_PRESENT, T));
+        send(tx("p2", "e2", "m1", 20_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(120)));
+        labels.pipeInput("p1", label("p1", "e1", "m1", true, T.plusSeconds(200)));
+        labels.pipeInput("x", label("x", "e9", "m2", true, T.plusSeconds(200)));
+        labels.pipeInput("y", label("y", "e9", "m1", false, T.plusSeconds(200)));
+        send(tx("p3", "e1", "m1", 30_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(240)));
+        labels.pipeInput("p2", label("p2", "e2", "m1", true, T.plusSeconds(400)));
+        send(tx("p4", "e3", "m2", 5_000, "FR", Channel.ECOMMERCE, T.plusSeconds(300)));
+        send(tx("p5", "e2", "m1", 1_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(4_000)));
+
+        Map<String, FeatureVector> out = new HashMap<>();
+        features.readRecordsToList().forEach(r -> out.put(r.value().getTxnId(), r.value()));
+        assertThat(out).containsOnlyKeys("p1", "p2", "p3", "p4", "p5");
+        // p2: the second payment at m1 in 5 minutes; no fraud known yet.
+        expect(out.get("p2"), "merchant_txn_count_5m", 2);
+        expect(out.get("p2"), "merchant_fraud_count_1h", 0);
+        // p3: p1's chargeback was reported before it; the clean label and m2's fraud do not count.
+        expect(out.get("p3"), "merchant_txn_count_5m", 3);
+        expect(out.get("p3"), "merchant_fraud_count_5m", 1);
+        expect(out.get("p3"), "merchant_fraud_count_1h", 1);
+        expect(out.get("p3"), "merchant_fraud_rate_1h", 1.0 / 3);
+        // p4 at m2: m2's own fraud; nothing of m1's.
+        expect(out.get("p4"), "merchant_txn_count_1h", 1);
+        expect(out.get("p4"), "merchant_fraud_count_1h", 1);
+        // p5, over an hour later: both frauds out of the 1h window, in the 24h one.
+        expect(out.get("p5"), "merchant_txn_count_1h", 1);
+        expect(out.get("p5"), "merchant_fraud_count_1h", 0);
+        expect(out.get("p5"), "merchant_fraud_count_24h", 2);
+        expect(out.get("p5"), "merchant_fraud_rate_24h", 2.0 / 4);
+        // The entity side is unchanged by the detour: p5 is e2's second payment.
+        expect(out.get("p5"), "txn_count_24h", 2);
+    }
+
+    static Label label(String txn, String account, String merchant, boolean fraud, Instant at) {
+        return Label.newBuilder()
+                .setTxnId(txn)
+                .setAccountId(account)
+                .setIsFraud(fraud)
+                .setReportedAt(at)
+                .setMerchantId(merchant)
+                .build();
     }
 
     private void expect(FeatureVector v, String feature, double value) {
