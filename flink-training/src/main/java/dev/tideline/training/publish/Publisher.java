@@ -93,10 +93,12 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         boolean enough = c.window.count >= gateMinExamples && !Double.isNaN(auc);
         double judged = enough ? auc : total;
         double against = enough ? last.promotedAuc : last.promotedAucTotal;
+        // A model is promoted only once it ranks better than a constant score would, on enough
+        // examples; then only when it is not worse than the last promoted one by the margin.
+        boolean beatsConstant =
+                !Double.isNaN(judged) && judged > 0.5 && c.total.count >= gateMinExamples;
         boolean promotable =
-                Double.isNaN(against)
-                        ? !Double.isNaN(judged)
-                        : !Double.isNaN(judged) && judged >= against - aucMargin;
+                beatsConstant && (Double.isNaN(against) || judged >= against - aucMargin);
 
         Release r = new Release();
         r.modelName = model;
@@ -109,7 +111,13 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         r.onnx = onnx;
         r.sha256 = Digests.sha256(onnx);
         Map<String, Double> m = new LinkedHashMap<>();
-        m.put("auc", auc);
+        // Never NaN: a window without both classes is judged on everything so far, and says so;
+        // before any positive at all, the model is no better than a constant (0.5).
+        m.put("auc", Double.isNaN(judged) ? 0.5 : judged);
+        m.put("auc_on_total", enough ? 0.0 : 1.0);
+        if (!Double.isNaN(auc)) {
+            m.put("auc_window", auc);
+        }
         m.put("log_loss", c.window.logLoss());
         m.put("auc_total", c.total.auc());
         m.put("log_loss_total", c.total.logLoss());

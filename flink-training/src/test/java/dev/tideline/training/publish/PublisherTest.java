@@ -59,6 +59,60 @@ class PublisherTest {
         }
     }
 
+    @Test
+    void promotesOnlyAModelThatBeatsAConstantScoreOnEnoughExamples() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement(candidate(1, 0.40, 0.1f), 0); // worse than a constant
+            ReleaseCandidate few = candidate(2, 0.95, 0.2f);
+            few.total = new ProgressiveMetrics();
+            few.total.add(0.9f, true);
+            few.total.add(0.1f, false); // two examples so far: too few to promote
+            few.window = few.total.copy();
+            h.processElement(few, 0);
+            h.processElement(candidate(3, 0.85, 0.3f), 0);
+            assertThat(h.extractOutputValues())
+                    .extracting(r -> r.promotable)
+                    .containsExactly(false, false, true);
+        }
+    }
+
+    @Test
+    void aReleasesAucIsNeverNaNAndSaysWhatItWasJudgedOn() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement(candidate(1, 0.9, 0.1f), 0);
+            ReleaseCandidate oneClass = candidate(2, 0.9, 0.2f);
+            oneClass.window = new ProgressiveMetrics();
+            for (int i = 0; i < 2_000; i++) {
+                oneClass.window.add(0.1f, false); // no positive since the last release
+            }
+            h.processElement(oneClass, 0);
+            ReleaseCandidate none = candidate(3, 0.9, 0.3f);
+            none.window = oneClass.window.copy();
+            none.total = oneClass.window.copy(); // no positive at all
+            h.processElement(none, 0);
+
+            List<Release> out = h.extractOutputValues();
+            assertThat(out).allSatisfy(r -> assertThat(r.metrics.get("auc")).isNotNaN());
+            assertThat(out.get(0).metrics).containsEntry("auc_on_total", 0.0);
+            assertThat(out.get(1).metrics.get("auc")).isBetween(0.899, 0.901);
+            assertThat(out.get(1).metrics).containsEntry("auc_on_total", 1.0);
+            assertThat(out.get(1).metrics).doesNotContainKey("auc_window");
+            assertThat(out.get(2).metrics).containsEntry("auc", 0.5);
+            assertThat(out.get(2).promotable).isFalse();
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ReleaseCandidate, Release>
+            harness() throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(
+                        new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000)),
+                (ReleaseCandidate c) -> "fraud",
+                Types.STRING);
+    }
+
     /** A model whose window metrics have (about) the given AUC. */
     private static ReleaseCandidate candidate(long version, double auc, float weight) {
         ReleaseCandidate c = new ReleaseCandidate();
