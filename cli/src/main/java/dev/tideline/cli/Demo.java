@@ -166,6 +166,12 @@ final class Demo implements AutoCloseable {
         Map<String, String> trainingSettings = TrainingProcess.settings(base);
         trainingSettings.putIfAbsent(
                 "tideline.training.maturity-ms", String.valueOf(maturity.toMillis()));
+        // With merchant features, vectors reach features.v1 through their merchants' tasks, which
+        // read a backlog (the history) at different paces: the vectors of a partition arrive out
+        // of event-time order by up to minutes of history. Half the maturity of slack keeps the
+        // join from closing a transaction before its vector comes.
+        trainingSettings.putIfAbsent(
+                "tideline.training.out-of-orderness-ms", String.valueOf(maturity.toMillis() / 2));
         trainingSettings.putIfAbsent(
                 "tideline.training.checkpoint-dir",
                 stack.workDir().resolve("training-checkpoints").toUri().toString());

@@ -11,7 +11,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -88,15 +87,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--replicas must be at least 1");
         }
         Path stateFile = StackState.defaultFile();
-        Optional<StackState> running = StackState.readLive(stateFile);
-        if (running.isPresent()) {
-            throw new IllegalStateException(
-                    "a local stack is already running (pid "
-                            + running.get().pid()
-                            + ", bootstrap "
-                            + running.get().bootstrap()
-                            + "); stop it first, or set TIDELINE_STATE_DIR to run another");
-        }
+        StackState.refuseIfRunning(stateFile);
         Settings settings = Settings.load(options);
         SimulationSettings sim = simulation.settings();
         Path reportFile =
@@ -140,6 +131,12 @@ final class DemoCommand implements Callable<Integer> {
             String outcome = "ok";
             try (LiveDisplay display = LiveDisplay.open(out, 15_000)) {
                 while (!stop.await(500, TimeUnit.MILLISECONDS)) {
+                    Simulator simulator = demo.simulator();
+                    if (!demo.monitor().isCaughtUp()
+                            && simulator.phase() == Simulator.Phase.LIVE
+                            && demo.monitor().predicted() >= simulator.historyPayments()) {
+                        demo.monitor().caughtUp(System.currentTimeMillis());
+                    }
                     display.show(lines(demo, started));
                     if (demo.simulator().phase() == Simulator.Phase.FAILED) {
                         outcome = "failed";
@@ -192,8 +189,10 @@ final class DemoCommand implements Callable<Integer> {
         DemoMonitor m = demo.monitor();
         Simulator.Counts counts = demo.simulator().counts();
         List<DemoMonitor.Release> releases = m.releases();
-        DemoReport.Scored served = DemoReport.scored(m.graded(), firstPromoted(m));
+        DemoReport.Scored served = DemoReport.scored(m.graded(), firstPromoted(m), true);
+        DemoReport.Scored servedAll = DemoReport.scored(m.graded(), firstPromoted(m), false);
         long[] latencies = m.latencies();
+        long[] steady = m.steadyLatencies();
         long sent = counts.payments.get();
         ObjectNode json = JSON.createObjectNode();
         json.put("demo", outcome);
@@ -219,8 +218,16 @@ final class DemoCommand implements Callable<Integer> {
         json.put("served_predictions", served.size());
         json.put("served_auc", round(served.size() == 0 ? Double.NaN : served.auc()));
         json.put("served_ap", round(served.size() == 0 ? Double.NaN : served.averagePrecision()));
-        json.put("p50_ms", DemoMonitor.quantile(latencies, 0.5));
-        json.put("p99_ms", DemoMonitor.quantile(latencies, 0.99));
+        // Every prediction of a trained model, the history's scored while catching up included.
+        json.put("served_predictions_all", servedAll.size());
+        json.put("served_auc_all", round(servedAll.size() == 0 ? Double.NaN : servedAll.auc()));
+        json.put(
+                "served_ap_all",
+                round(servedAll.size() == 0 ? Double.NaN : servedAll.averagePrecision()));
+        // Live payments sent once the history had been scored; the first ones queue behind it.
+        json.put("p50_ms", DemoMonitor.quantile(steady, 0.5));
+        json.put("p99_ms", DemoMonitor.quantile(steady, 0.99));
+        json.put("p99_ms_from_start", DemoMonitor.quantile(latencies, 0.99));
         json.put("dead_letters", m.deadLetterCount());
         json.put("report", reportFile.toAbsolutePath().toString());
         return json;
@@ -230,7 +237,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoMonitor m = demo.monitor();
         Simulator s = demo.simulator();
         double[] rates = m.rates(5);
-        long[] latencies = m.latencies();
+        long[] latencies = m.isCaughtUp() ? m.steadyLatencies() : m.latencies();
         List<DemoMonitor.Release> releases = m.releases();
         long promoted = releases.stream().filter(DemoMonitor.Release::promotable).count();
         double lastAuc =
@@ -240,7 +247,7 @@ final class DemoCommand implements Callable<Integer> {
                                 .metrics()
                                 .getOrDefault("auc", Double.NaN);
         long records = m.predictionRecords.get();
-        DemoReport.Scored served = DemoReport.scored(m.graded(), firstPromoted(m));
+        DemoReport.Scored served = DemoReport.scored(m.graded(), firstPromoted(m), true);
         long elapsed = (System.nanoTime() - started) / 1_000_000_000L;
         List<String> out = new ArrayList<>();
         out.add(
@@ -264,21 +271,26 @@ final class DemoCommand implements Callable<Integer> {
                         records == 0 ? 0 : 100.0 * m.fallbacks.get() / records));
         out.add(
                 String.format(
-                        "  model       v%d in service; %d released, %d promoted; last progressive"
+                        "  model       %s in service; %d released, %d promoted; last progressive"
                                 + " AUC %.3f",
-                        demo.servedVersion(), releases.size(), promoted, lastAuc));
+                        demo.servedVersion() > 0 ? "v" + demo.servedVersion() : "none (fallback)",
+                        releases.size(),
+                        promoted,
+                        lastAuc));
         out.add(
                 String.format(
-                        "  served      AUC %.3f  AP %.3f over %,d model-scored payments",
+                        "  served      AUC %.3f  AP %.3f over %,d live payments a trained model"
+                                + " scored",
                         served.size() == 0 ? Double.NaN : served.auc(),
                         served.size() == 0 ? Double.NaN : served.averagePrecision(),
                         served.size()));
         out.add(
                 String.format(
                         "  latency     p50 %.0f ms  p99 %.0f ms  (live payments, send → committed"
-                                + " prediction)",
+                                + " prediction%s)",
                         DemoMonitor.quantile(latencies, 0.5),
-                        DemoMonitor.quantile(latencies, 0.99)));
+                        DemoMonitor.quantile(latencies, 0.99),
+                        m.isCaughtUp() ? "" : "; the history is still being scored"));
         out.add("  dead letters " + m.deadLetters());
         return out;
     }

@@ -69,6 +69,8 @@ final class DemoMonitor implements AutoCloseable {
     private final Map<String, Integer> predictedTimes = new ConcurrentHashMap<>();
     private final List<Graded> graded = new ArrayList<>();
     private final List<Long> latenciesMs = new ArrayList<>();
+    private final List<Long> steadyLatenciesMs = new ArrayList<>();
+    private volatile long caughtUpAt = Long.MAX_VALUE;
     private final List<Release> releases = new ArrayList<>();
     private final Map<String, Map<String, Long>> deadLetters = new TreeMap<>();
     private final List<Tick> ticks = new ArrayList<>();
@@ -210,6 +212,9 @@ final class DemoMonitor implements AutoCloseable {
                             t.live()));
             if (t.live()) {
                 latenciesMs.add(now - t.sentAt());
+                if (t.sentAt() >= caughtUpAt) {
+                    steadyLatenciesMs.add(now - t.sentAt());
+                }
             }
         }
     }
@@ -249,9 +254,32 @@ final class DemoMonitor implements AutoCloseable {
                 .sum();
     }
 
+    /**
+     * Marks the moment the pipeline has scored the whole history: live payments sent from then on
+     * no longer queue behind it.
+     */
+    void caughtUp(long at) {
+        if (caughtUpAt == Long.MAX_VALUE) {
+            caughtUpAt = at;
+        }
+    }
+
+    boolean isCaughtUp() {
+        return caughtUpAt != Long.MAX_VALUE;
+    }
+
     /** Live latencies, send to read_committed prediction, sorted (ms). */
     synchronized long[] latencies() {
-        long[] l = latenciesMs.stream().mapToLong(Long::longValue).toArray();
+        return sorted(latenciesMs);
+    }
+
+    /** Latencies of live payments sent once the history had been scored, sorted (ms). */
+    synchronized long[] steadyLatencies() {
+        return sorted(steadyLatenciesMs);
+    }
+
+    private static long[] sorted(List<Long> values) {
+        long[] l = values.stream().mapToLong(Long::longValue).toArray();
         Arrays.sort(l);
         return l;
     }

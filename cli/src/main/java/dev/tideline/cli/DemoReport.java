@@ -75,10 +75,18 @@ final class DemoReport {
         }
     }
 
-    static Scored scored(List<DemoMonitor.Graded> graded, long fromVersion) {
+    /**
+     * The predictions a trained model made from release {@code fromVersion} on; {@code liveOnly}
+     * keeps the live payments' (the history is mostly scored by the fallback or by models still
+     * learning it, while the pipeline catches up).
+     */
+    static Scored scored(List<DemoMonitor.Graded> graded, long fromVersion, boolean liveOnly) {
         List<DemoMonitor.Graded> kept = new ArrayList<>();
         for (DemoMonitor.Graded g : graded) {
-            if (g.modelVersion() >= 0 && fromVersion > 0 && g.modelVersion() >= fromVersion) {
+            if (g.modelVersion() >= 0
+                    && fromVersion > 0
+                    && g.modelVersion() >= fromVersion
+                    && (g.live() || !liveOnly)) {
                 kept.add(g);
             }
         }
@@ -119,7 +127,7 @@ final class DemoReport {
                 .append(" — payments simulated with planted fraud, scored by the pipeline, graded")
                 .append(" against the simulator's ground truth.</p>");
         summaryTable();
-        Scored served = scored(monitor.graded(), firstPromoted);
+        Scored served = scored(monitor.graded(), firstPromoted, true);
         html.append("<h2>Throughput</h2><div class=\"charts\">");
         chart(throughput());
         chart(latency());
@@ -127,10 +135,11 @@ final class DemoReport {
         chart(releases());
         html.append("</div>");
         releaseTable();
-        html.append("<h2>Served scores</h2><p class=\"note\">Predictions made by a trained model")
-                .append(" from the first promoted release on (")
+        html.append("<h2>Served scores</h2><p class=\"note\">Live payments scored by a trained")
+                .append(" model from the first promoted release on (")
                 .append(served.size())
-                .append(" payments); the fallback's are left out.</p><div class=\"charts\">");
+                .append(" payments); the fallback's scores are left out.</p>")
+                .append("<div class=\"charts\">");
         chart(roc(served));
         chart(precisionRecall(served));
         chart(scoreDistribution(served));
@@ -175,7 +184,13 @@ final class DemoReport {
                     .put("labels", y[3][i - 1]);
         }
         String[] names = {"payments sent", "vectors", "predictions", "labels"};
+        // The history arrives in a burst hundreds of times the live rate: a log scale shows both.
+        c.getStyler().setYAxisLogarithmic(true);
+        c.setYAxisTitle("records per second (log scale, from 1)");
         for (int s = 0; s < names.length; s++) {
+            for (int i = 0; i < y[s].length; i++) {
+                y[s][i] = Math.max(1, y[s][i]);
+            }
             add(c, names[s], x, y[s]);
         }
         return c;
@@ -192,6 +207,7 @@ final class DemoReport {
                         .yAxisTitle("payments")
                         .build();
         c.getStyler().setLegendVisible(false);
+        c.getStyler().setXAxisLabelRotation(60);
         long[] edges = {0, 10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000};
         List<String> labels = new ArrayList<>();
         List<Long> counts = new ArrayList<>();
@@ -246,7 +262,7 @@ final class DemoReport {
     private static Scored only(List<DemoMonitor.Graded> graded, long version) {
         List<DemoMonitor.Graded> kept =
                 graded.stream().filter(g -> g.modelVersion() == version).toList();
-        return scored(kept, version);
+        return scored(kept, version, false);
     }
 
     private XYChart roc(Scored s) {
@@ -281,7 +297,7 @@ final class DemoReport {
         points.add(roc ? new double[] {0, 0} : new double[] {0, 1});
         long tp = 0;
         long fp = 0;
-        int step = Math.max(1, order.length / 200);
+        int step = Math.max(1, order.length / 2000);
         for (int i = 0; i < order.length; i++) {
             if (s.fraud()[order[i]]) {
                 tp++;
@@ -386,6 +402,7 @@ final class DemoReport {
                         .yAxisTitle("detection rate")
                         .build();
         c.getStyler().setLegendVisible(false);
+        c.getStyler().setXAxisLabelRotation(30);
         List<String> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
         ObjectNode rows = data.putObject("detection_by_scenario");
@@ -466,16 +483,22 @@ final class DemoReport {
         return c;
     }
 
+    /** A series of the finite points only (a release without a value is left out). */
     private static void add(XYChart c, String name, double[] x, double[] y) {
-        double[] xs = x.length == 0 ? new double[] {0} : x;
-        double[] ys = y.length == 0 ? new double[] {0} : y.clone();
-        for (int i = 0; i < ys.length; i++) {
-            if (!Double.isFinite(ys[i])) {
-                ys[i] = 0; // XChart cannot draw NaN; the data block keeps it
+        List<Double> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        for (int i = 0; i < Math.min(x.length, y.length); i++) {
+            if (Double.isFinite(y[i])) {
+                xs.add(x[i]);
+                ys.add(y[i]);
             }
         }
+        if (xs.isEmpty()) {
+            xs.add(0.0);
+            ys.add(Double.NaN);
+        }
         XYSeries s = c.addSeries(name, xs, ys);
-        s.setMarker(SeriesMarkers.NONE);
+        s.setMarker(x.length <= 50 ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
     }
 
     private void chart(Chart<?, ?> chart) throws IOException {

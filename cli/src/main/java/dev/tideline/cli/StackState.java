@@ -53,6 +53,19 @@ record StackState(String bootstrap, String registry, String jdbc, String prefix,
         }
     }
 
+    /** Refuses to start a second local stack beside one the state file names as running. */
+    static void refuseIfRunning(Path file) {
+        Optional<StackState> running = readLive(file);
+        if (running.isPresent()) {
+            throw new IllegalStateException(
+                    "a local stack is already running (pid "
+                            + running.get().pid()
+                            + ", bootstrap "
+                            + running.get().bootstrap()
+                            + "); stop it first, or set TIDELINE_STATE_DIR to run another");
+        }
+    }
+
     /** The state of a stack that is still running, if the file names one. */
     static Optional<StackState> readLive(Path file) {
         if (!Files.isRegularFile(file)) {

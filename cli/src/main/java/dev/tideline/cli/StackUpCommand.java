@@ -48,15 +48,7 @@ final class StackUpCommand implements Callable<Integer> {
 
     static int run(CommonOptions options, PrintWriter out) throws Exception {
         Path stateFile = StackState.defaultFile();
-        Optional<StackState> running = StackState.readLive(stateFile);
-        if (running.isPresent()) {
-            throw new IllegalStateException(
-                    "a local stack is already running (pid "
-                            + running.get().pid()
-                            + ", bootstrap "
-                            + running.get().bootstrap()
-                            + "); stop it first, or set TIDELINE_STATE_DIR to run another");
-        }
+        StackState.refuseIfRunning(stateFile);
         Settings settings = Settings.load(options);
         Map<String, String> values = settings.values();
         LocalStack stack = LocalStack.builder().configure(values).start();

@@ -135,23 +135,37 @@ final class FeaturesBench implements Callable<Integer> {
             // Each app reads the same input from the start. The first pair warms the JIT; then
             // the two alternate, and the median of each is reported, since these machines are
             // shared and noisy.
+            // The built-in spec without its merchant features (the stage without the merchant
+            // hop), and the built-in spec as it ships.
+            FeatureSpec builtin = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+            Path entityOnly = work.resolve("payments-entity-only.json");
+            Files.writeString(entityOnly, builtin.withoutMerchantFeatures().canonicalForm());
+            String entitySpec = entityOnly.toString();
+            String merchantSpec = "builtin:" + FeatureSpec.DEFAULT;
             passthrough(values, catalog, passthroughTopic, work, "pt-warm");
-            features(values, work, "ft-warm");
+            features(values, work, "ft-warm", entitySpec);
+            features(values, work, "mt-warm", merchantSpec);
             List<Double> passthroughRates = new ArrayList<>();
             List<Run> featureRuns = new ArrayList<>();
+            List<Run> merchantRuns = new ArrayList<>();
             for (int round = 0; round < rounds; round++) {
                 passthroughRates.add(
                         passthrough(values, catalog, passthroughTopic, work, "pt-" + round));
-                featureRuns.add(features(values, work, "ft-" + round));
+                featureRuns.add(features(values, work, "ft-" + round, entitySpec));
+                merchantRuns.add(features(values, work, "mt-" + round, merchantSpec));
                 log.info(
-                        "Round {}: pass-through {} events/s, features {} events/s",
+                        "Round {}: pass-through {} events/s, features {} events/s, with merchant"
+                                + " features {} events/s",
                         round,
                         Math.round(passthroughRates.get(round)),
-                        Math.round(featureRuns.get(round).eventsPerSecond()));
+                        Math.round(featureRuns.get(round).eventsPerSecond()),
+                        Math.round(merchantRuns.get(round).eventsPerSecond()));
             }
             double passthrough = median(passthroughRates);
             featureRuns.sort(Comparator.comparingDouble(Run::eventsPerSecond));
             Run features = featureRuns.get(featureRuns.size() / 2);
+            merchantRuns.sort(Comparator.comparingDouble(Run::eventsPerSecond));
+            Run merchant = merchantRuns.get(merchantRuns.size() / 2);
 
             ObjectNode json = new ObjectMapper().createObjectNode();
             json.put("bench", "features");
@@ -162,8 +176,11 @@ final class FeaturesBench implements Callable<Integer> {
             json.put("events_per_s", Math.round(features.eventsPerSecond));
             json.put("passthrough_events_per_s", Math.round(passthrough));
             json.put("ratio", Math.round(1000 * features.eventsPerSecond / passthrough) / 1000.0);
-            FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
-            json.put("state_bytes_per_entity", new StateLayout(spec).bytesPerEntity());
+            json.put("state_bytes_per_entity", new StateLayout(builtin).bytesPerEntity());
+            json.put("merchant_events_per_s", Math.round(merchant.eventsPerSecond));
+            json.put(
+                    "merchant_ratio",
+                    Math.round(1000 * merchant.eventsPerSecond / passthrough) / 1000.0);
             json.put("process_latency_p50_us", features.p50Micros);
             json.put("process_latency_p99_us", features.p99Micros);
             if (!skipJmh) {
@@ -223,13 +240,27 @@ final class FeaturesBench implements Callable<Integer> {
 
     private record Run(double eventsPerSecond, double p50Micros, double p99Micros) {}
 
-    private Run features(Map<String, String> values, Path work, String name) throws Exception {
+    /**
+     * One run of the stage with {@code spec}, from the first record to the last vector committed on
+     * the output topic (with merchant features, vectors leave through the merchant's task).
+     */
+    private Run features(Map<String, String> values, Path work, String name, String spec)
+            throws Exception {
         Map<String, String> config = new HashMap<>(values);
         config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
         config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
         config.put(FeatureConfig.HTTP_PORT, "-1");
+        config.put(FeatureConfig.SPEC, spec);
         try (FeatureApp app = FeatureApp.start(new FeatureConfig(config))) {
-            double rate = timeUntilDone(app.streams(), () -> (long) app.metrics().vectors());
+            boolean merchant = app.spec().hasMerchantFeatures();
+            double rate =
+                    timeUntilDone(
+                            app.streams(),
+                            () ->
+                                    (long)
+                                            (merchant
+                                                    ? app.metrics().merchantCompleted()
+                                                    : app.metrics().vectors()));
             logThreadRatios(name, app.streams());
             Timer latency =
                     app.metrics().registry().find("tideline.features.process.latency").timer();

@@ -1,0 +1,131 @@
+package dev.tideline.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Prediction;
+import dev.tideline.simulator.SimulationSettings;
+import dev.tideline.simulator.Simulator;
+import dev.tideline.testkit.Http;
+import dev.tideline.testkit.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole pipeline on the real local stack, driven by the simulator: accounts and chargebacks
+ * through PostgreSQL and CDC, payments through the feature stage (entity and merchant features),
+ * the training job in its own JVM and a scoring replica. Every payment has exactly one vector and
+ * one prediction; models are trained from the history, published and swapped in, and they separate
+ * the planted fraud from the rest.
+ */
+@Tag("integration")
+class PipelineIT {
+
+    private static final Logger log = LoggerFactory.getLogger(PipelineIT.class);
+
+    @Test
+    void learnsThePlantedFraudFromTheStreamAndScoresEveryPaymentOnce(@TempDir Path dir)
+            throws Exception {
+        Map<String, String> values = new HashMap<>();
+        values.put("tideline.stack.work-dir", dir.resolve("stack").toString());
+        values.put("tideline.features.http.port", "0");
+        values.put("tideline.serving.http.port", "0");
+        values.put("tideline.cdc.http.port", "0");
+        values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(Http.freePort()));
+        SimulationSettings simulation = SimulationSettings.defaults();
+
+        try (Demo demo = Demo.start(values, 1, simulation.suggestedMaturity(), null)) {
+            demo.simulate(simulation, Duration.ZERO, null);
+            DemoMonitor monitor = demo.monitor();
+            Simulator simulator = demo.simulator();
+            // Two promoted releases swapped in, then a minute and a half of live payments
+            // scored by trained models.
+            await().atMost(Duration.ofMinutes(5))
+                    .failFast(
+                            "the simulator failed",
+                            () -> simulator.phase() == Simulator.Phase.FAILED)
+                    .until(
+                            () ->
+                                    monitor.releases().stream()
+                                                            .filter(DemoMonitor.Release::promotable)
+                                                            .count()
+                                                    >= 2
+                                            && demo.servedVersion() >= secondPromoted(monitor));
+            long from = System.nanoTime();
+            await().atMost(Duration.ofMinutes(3))
+                    .until(() -> System.nanoTime() - from >= Duration.ofSeconds(90).toNanos());
+            simulator.close();
+            assertThat(demo.drain(Duration.ofMinutes(2)))
+                    .as("every payment predicted two minutes after the simulator stopped")
+                    .isTrue();
+
+            long sent = simulator.counts().payments.get();
+            TopicCatalog catalog = demo.catalog();
+            String bootstrap = demo.stack().bootstrapServers();
+            Map<String, Integer> vectors = new HashMap<>();
+            for (ConsumerRecord<String, FeatureVector> r :
+                    Topics.readToEnd(
+                            bootstrap,
+                            catalog.features().name(),
+                            new StringDeserializer(),
+                            catalog.features().valueSerde().deserializer())) {
+                vectors.merge(r.value().getTxnId(), 1, Integer::sum);
+            }
+            Map<String, Integer> predictions = new HashMap<>();
+            for (ConsumerRecord<String, Prediction> r :
+                    Topics.readToEnd(
+                            bootstrap,
+                            catalog.predictions().name(),
+                            new StringDeserializer(),
+                            catalog.predictions().valueSerde().deserializer())) {
+                predictions.merge(r.value().getTxnId(), 1, Integer::sum);
+            }
+            assertThat(vectors).hasSize((int) sent).allSatisfy((txn, n) -> assertThat(n).isOne());
+            assertThat(predictions)
+                    .hasSize((int) sent)
+                    .allSatisfy((txn, n) -> assertThat(n).isOne());
+            assertThat(predictions.keySet())
+                    .allMatch(txn -> simulator.truth().of(txn) != null, "a simulated payment");
+
+            List<DemoMonitor.Release> releases = monitor.releases();
+            for (int i = 0; i < releases.size(); i++) {
+                assertThat(releases.get(i).version()).as("release %d", i).isEqualTo(i + 1L);
+            }
+            DemoReport.Scored served =
+                    DemoReport.scored(monitor.graded(), DemoCommand.firstPromoted(monitor), true);
+            log.info(
+                    "{} payments, {} releases, served AUC {} AP {} over {} live payments",
+                    sent,
+                    releases.size(),
+                    served.auc(),
+                    served.averagePrecision(),
+                    served.size());
+            assertThat(served.size()).isGreaterThan(2_000);
+            assertThat(served.auc())
+                    .as("served AUC after the first promoted model")
+                    .isGreaterThanOrEqualTo(0.85);
+        }
+    }
+
+    private static long secondPromoted(DemoMonitor monitor) {
+        return monitor.releases().stream()
+                .filter(DemoMonitor.Release::promotable)
+                .mapToLong(DemoMonitor.Release::version)
+                .sorted()
+                .skip(1)
+                .findFirst()
+                .orElse(Long.MAX_VALUE);
+    }
+}
