@@ -15,6 +15,7 @@ public final class FeatureMetrics {
     private final MeterRegistry registry;
     private final Counter events;
     private final Counter vectors;
+    private final Counter merchantCompleted;
     private final Counter late;
     private final Counter evicted;
     private final Counter threadFailures;
@@ -31,6 +32,12 @@ public final class FeatureMetrics {
         this.vectors =
                 Counter.builder("tideline.features.vectors")
                         .description("Feature vectors written")
+                        .register(registry);
+        this.merchantCompleted =
+                Counter.builder("tideline.features.merchant.completed")
+                        .description(
+                                "Vectors completed with their merchant features and written (specs"
+                                        + " with merchant features)")
                         .register(registry);
         this.late =
                 Counter.builder("tideline.features.late.events")
@@ -74,6 +81,15 @@ public final class FeatureMetrics {
     void vector(long nanos) {
         vectors.increment();
         latency.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void completedWithMerchant() {
+        merchantCompleted.increment();
+    }
+
+    /** Vectors completed with their merchant features and written. */
+    public double merchantCompleted() {
+        return merchantCompleted.count();
     }
 
     void evicted(int n) {

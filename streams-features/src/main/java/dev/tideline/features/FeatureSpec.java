@@ -214,6 +214,20 @@ public final class FeatureSpec {
         return e.name().toLowerCase(Locale.ROOT);
     }
 
+    /**
+     * This spec with its merchant features left out (same id and version, another fingerprint):
+     * what the stage costs without the merchant hop, for benchmarks.
+     */
+    public FeatureSpec withoutMerchantFeatures() {
+        return new FeatureSpec(
+                id,
+                version,
+                tilesPerWindow,
+                grace,
+                windows,
+                features.stream().filter(f -> !(f instanceof MerchantFeature)).toList());
+    }
+
     /** Whether any feature is keyed by merchant: the stage then keeps merchant state too. */
     public boolean hasMerchantFeatures() {
         return features.stream().anyMatch(f -> f instanceof MerchantFeature);

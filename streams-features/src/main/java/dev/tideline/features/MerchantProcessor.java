@@ -73,6 +73,7 @@ final class MerchantProcessor implements Processor<String, MerchantInput, String
         FeatureVector done = computer.complete(state, v, amount);
         merchants.put(merchant, state);
         context.forward(record.withKey(v.getEntityId()).withValue(done).withTimestamp(t));
+        metrics.completedWithMerchant();
     }
 
     /** Deletes merchants with no payment within the longest window, the grace and a tile. */

@@ -61,6 +61,18 @@ class FeatureSpecTest {
     }
 
     @Test
+    void theBuiltInSpecWithoutMerchantFeaturesIsASpecOfItsOwn() {
+        FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+        FeatureSpec entityOnly = spec.withoutMerchantFeatures();
+        assertThat(entityOnly.hasMerchantFeatures()).isFalse();
+        assertThat(entityOnly.size()).isEqualTo(24);
+        assertThat(entityOnly.fingerprint()).isNotEqualTo(spec.fingerprint());
+        // Its canonical form is a spec file that reads back as the same spec.
+        FeatureSpec reread = FeatureSpec.parse(entityOnly.canonicalForm(), "canonical.json");
+        assertThat(reread.fingerprint()).isEqualTo(entityOnly.fingerprint());
+    }
+
+    @Test
     void windowListsExpandInWindowOrder() {
         FeatureSpec spec = FeatureSpec.parse(SMALL, "small.yaml");
 
