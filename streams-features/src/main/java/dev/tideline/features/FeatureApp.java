@@ -10,14 +10,21 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -52,8 +59,10 @@ public final class FeatureApp implements Engine {
         this.computer = new FeatureComputer(spec);
         SchemaRegistryClient registryClient = config.registry();
         this.catalog = ClientSettings.catalog(config.values(), registryClient);
+        int maxVectorBytes;
         try (Admin a = Admin.create(config.kafkaClient())) {
             TopicBootstrap.ensure(a, catalog, Optional.of(registryClient), BOOTSTRAP_TIMEOUT);
+            maxVectorBytes = maxVectorBytes(a, catalog, config);
         }
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new FeatureMetrics(registry);
@@ -63,7 +72,12 @@ public final class FeatureApp implements Engine {
                 streamsProperties(config, catalog, metrics, server == null ? -1 : server.port());
         Topology topology =
                 FeatureTopology.build(
-                        new StreamsBuilder(), catalog, spec, options(config), metrics, props);
+                        new StreamsBuilder(),
+                        catalog,
+                        spec,
+                        options(config).withMaxVectorBytes(maxVectorBytes),
+                        metrics,
+                        props);
         this.streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(
                 new StreamThreadFailurePolicy(
@@ -122,7 +136,52 @@ public final class FeatureApp implements Engine {
     static FeatureTopology.Options options(FeatureConfig config) {
         return new FeatureTopology.Options(
                 config.getDouble(FeatureConfig.MAX_AMOUNT),
-                config.duration(FeatureConfig.EVICTION_INTERVAL));
+                config.duration(FeatureConfig.EVICTION_INTERVAL),
+                config.duration(FeatureConfig.MAX_FUTURE_SKEW),
+                Clock.systemUTC(),
+                DEFAULT_MAX_REQUEST_BYTES - RECORD_OVERHEAD_BYTES);
+    }
+
+    /** The producer's default {@code max.request.size}. */
+    static final int DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
+
+    /** Room kept for a record's batch header, key and headers. */
+    static final int RECORD_OVERHEAD_BYTES = 1_024;
+
+    /**
+     * The largest vector the stage can write: the output topic's {@code max.message.bytes} and the
+     * producer's {@code max.request.size}, less room for the record's framing.
+     */
+    static int maxVectorBytes(Admin admin, TopicCatalog catalog, FeatureConfig config) {
+        ConfigResource topic =
+                new ConfigResource(ConfigResource.Type.TOPIC, catalog.features().name());
+        int limit = DEFAULT_MAX_REQUEST_BYTES;
+        try {
+            ConfigEntry max =
+                    admin.describeConfigs(List.of(topic))
+                            .all()
+                            .get(BOOTSTRAP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                            .get(topic)
+                            .get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            if (max != null && max.value() != null) {
+                limit = Math.min(limit, Integer.parseInt(max.value()));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted reading " + topic.name() + "'s config", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException(
+                    "cannot read the config of " + topic.name() + ": " + e.getMessage(), e);
+        }
+        Object request =
+                config.streamsOverrides().get("producer." + ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        if (request == null) {
+            request = config.streamsOverrides().get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+        }
+        if (request != null) {
+            limit = Math.min(limit, Integer.parseInt(request.toString().trim()));
+        }
+        return limit - RECORD_OVERHEAD_BYTES;
     }
 
     /**
@@ -144,6 +203,9 @@ public final class FeatureApp implements Engine {
         p.put(
                 StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
                 config.duration(FeatureConfig.COMMIT_INTERVAL).toMillis());
+        p.put(
+                StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG,
+                config.getLong(FeatureConfig.CACHE_MAX_BYTES));
         // Changelog records are whole entity states, mostly empty tiles: they compress
         // several-fold.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
@@ -157,6 +219,7 @@ public final class FeatureApp implements Engine {
         p.put(
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterHandler.class.getName());
+
         // The internal topics of merchant features carry vectors and labels: their dead letters
         // go where the input's and the labels' do.
         String app = config.getString(FeatureConfig.APPLICATION_ID);

@@ -21,6 +21,7 @@ public final class FeatureConfig extends AppConfig {
     public static final String APPLICATION_ID = PREFIX + "application-id";
     public static final String SPEC = PREFIX + "spec";
     public static final String MAX_AMOUNT = PREFIX + "max-amount";
+    public static final String MAX_FUTURE_SKEW = PREFIX + "max-future-skew";
     public static final String EVICTION_INTERVAL = PREFIX + "eviction-interval";
     public static final String STANDBY_REPLICAS = PREFIX + "num-standby-replicas";
     public static final String STREAM_THREADS = PREFIX + "num-stream-threads";
@@ -78,6 +79,15 @@ public final class FeatureConfig extends AppConfig {
                             "Largest plausible amount in major units; larger ones are dead-lettered"
                                     + " as amount-out-of-range.")
                     .define(
+                            MAX_FUTURE_SKEW,
+                            Type.STRING,
+                            "PT5M",
+                            DURATION,
+                            Importance.MEDIUM,
+                            "How far ahead of the instance's clock an event time may be; a later"
+                                    + " one is dead-lettered as future-event-time before it"
+                                    + " touches any state or clock.")
+                    .define(
                             EVICTION_INTERVAL,
                             Type.STRING,
                             "PT1M",
@@ -113,6 +123,15 @@ public final class FeatureConfig extends AppConfig {
                             Importance.MEDIUM,
                             "How often transactions commit: the floor of end-to-end latency for"
                                     + " read_committed readers.")
+                    .define(
+                            CACHE_MAX_BYTES,
+                            Type.LONG,
+                            64L << 20,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.LOW,
+                            "Record cache of the state stores, in bytes: a busy entity reaches"
+                                    + " RocksDB and its changelog once per commit, not once per"
+                                    + " event. 0 turns it off.")
                     .define(
                             ADVERTISED_HOST,
                             Type.STRING,

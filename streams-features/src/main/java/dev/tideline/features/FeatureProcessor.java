@@ -2,6 +2,7 @@ package dev.tideline.features;
 
 import static dev.tideline.features.RejectedRecordException.LATE;
 import static dev.tideline.features.RejectedRecordException.NON_FINITE_FEATURE;
+import static dev.tideline.features.RejectedRecordException.RECORD_TOO_LARGE;
 
 import dev.tideline.schemas.avro.Account;
 import dev.tideline.schemas.avro.FeatureVector;
@@ -43,6 +44,7 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
     private final Duration evictionInterval;
     private final long graceMs;
     private final long idleMs;
+    private final int maxVectorBytes;
 
     private ProcessorContext<String, FeatureVector> context;
     private KeyValueStore<String, byte[]> entities;
@@ -57,12 +59,14 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
             FeatureComputer computer,
             TransactionValidator validator,
             FeatureMetrics metrics,
-            Duration evictionInterval) {
+            Duration evictionInterval,
+            int maxVectorBytes) {
         this.computer = computer;
         this.layout = computer.layout();
         this.validator = validator;
         this.metrics = metrics;
         this.evictionInterval = evictionInterval;
+        this.maxVectorBytes = maxVectorBytes;
         FeatureSpec spec = computer.spec();
         this.graceMs = spec.grace().toMillis();
         this.idleMs = spec.maxWindow().toMillis() + graceMs + spec.maxTileWidthMs();
@@ -131,12 +135,22 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
                         "feature " + computer.spec().featureNames().get(i) + " is " + values[i]);
             }
         }
+        FeatureVector vector = vector(event, values);
+        int size = encodedSizeBound(vector);
+        if (size > maxVectorBytes) {
+            throw new RejectedRecordException(
+                    RECORD_TOO_LARGE,
+                    "its vector would take up to "
+                            + size
+                            + " bytes; the output topic and producer take "
+                            + maxVectorBytes);
+        }
         entities.put(event.entityId(), state);
         if (clock == null || now != clock) {
             clocks.put(partition, now);
             clock = now;
         }
-        context.forward(record.withValue(vector(event, values)).withTimestamp(t));
+        context.forward(record.withValue(vector).withTimestamp(t));
         metrics.vector(System.nanoTime() - start);
     }
 
@@ -159,6 +173,30 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
                 .setCurrency(e.currency())
                 .setComputedAt(Instant.now())
                 .build();
+    }
+
+    /**
+     * An upper bound of the vector's size in the wire format: the 5-byte header, each string's
+     * UTF-8 bytes and length, the values, the longs at their widest.
+     */
+    static int encodedSizeBound(FeatureVector v) {
+        int strings =
+                utf8(v.getTxnId())
+                        + utf8(v.getEntityId())
+                        + utf8(v.getSpecId())
+                        + utf8(v.getSpecFingerprint())
+                        + utf8(v.getMerchantId())
+                        + utf8(v.getCurrency());
+        return 5 + strings + 6 * 5 + 4 * v.getValues().size() + 10 + 4 * 10 + 64;
+    }
+
+    private static int utf8(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        }
+        return n;
     }
 
     /** Deletes entities idle past the longest window, the grace and a tile. */

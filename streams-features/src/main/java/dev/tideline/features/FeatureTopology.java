@@ -9,6 +9,7 @@ import dev.tideline.schemas.avro.Account;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.Transaction;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -39,7 +40,26 @@ public final class FeatureTopology {
     private FeatureTopology() {}
 
     /** Settings of the topology itself, as opposed to the Streams client's. */
-    public record Options(double maxAmount, Duration evictionInterval) {}
+    /**
+     * @param maxFutureSkew how far ahead of {@code clock} an event time may be; later ones are
+     *     dead-lettered as {@code future-event-time}
+     * @param clock the wall clock event times are judged against (a fixed one in tests)
+     * @param maxVectorBytes the largest vector the output topic and the producer take: a larger one
+     *     is dead-lettered as {@code record-too-large} before it is sent (a refused send would fail
+     *     the task's transaction, and the task would meet the record again on restart)
+     */
+    public record Options(
+            double maxAmount,
+            Duration evictionInterval,
+            Duration maxFutureSkew,
+            Clock clock,
+            int maxVectorBytes) {
+
+        /** These options with the largest vector the output topic takes. */
+        public Options withMaxVectorBytes(int bytes) {
+            return new Options(maxAmount, evictionInterval, maxFutureSkew, clock, bytes);
+        }
+    }
 
     /**
      * Builds the topology; {@code config} carries the Streams settings that shape it (topology
@@ -84,12 +104,14 @@ public final class FeatureTopology {
                                 Serdes.Long())
                         .withCachingEnabled());
 
-        TransactionValidator validator = new TransactionValidator(options.maxAmount());
+        TransactionValidator validator =
+                new TransactionValidator(
+                        options.maxAmount(), options.maxFutureSkew(), options.clock());
         KStream<String, FeatureVector> vectors =
                 builder.stream(
                                 transactions.name(),
                                 Consumed.with(transactions.keySerde(), transactions.valueSerde())
-                                        .withTimestampExtractor(new EventTimeExtractor())
+                                        .withTimestampExtractor(new EventTimeExtractor(validator))
                                         .withName("transactions-source"))
                         .process(
                                 () ->
@@ -98,7 +120,8 @@ public final class FeatureTopology {
                                                 new FeatureComputer(spec),
                                                 validator,
                                                 metrics,
-                                                options.evictionInterval()),
+                                                options.evictionInterval(),
+                                                options.maxVectorBytes()),
                                 Named.as("features"),
                                 ENTITY_STORE,
                                 CLOCK_STORE,
@@ -195,11 +218,20 @@ public final class FeatureTopology {
      * them.
      */
     static final class EventTimeExtractor implements TimestampExtractor {
+        private final TransactionValidator validator;
+
+        EventTimeExtractor(TransactionValidator validator) {
+            this.validator = validator;
+        }
+
         @Override
         public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
             if (record.value() instanceof Transaction tx
                     && tx.getEventTime() != null
-                    && tx.getEventTime().toEpochMilli() > 0) {
+                    && tx.getEventTime().toEpochMilli() > 0
+                    // A time from the future would advance the task's stream time: the record
+                    // keeps its Kafka timestamp, and the processor dead-letters it.
+                    && !validator.inTheFuture(tx.getEventTime().toEpochMilli())) {
                 return tx.getEventTime().toEpochMilli();
             }
             return Math.max(0, record.timestamp());

@@ -18,6 +18,8 @@ public final class RejectedRecordException extends RuntimeException {
     public static final String UNKNOWN_CURRENCY = "unknown-currency";
     public static final String INVALID_EVENT_TIME = "invalid-event-time";
     public static final String LATE = "late";
+    public static final String FUTURE_EVENT_TIME = "future-event-time";
+    public static final String RECORD_TOO_LARGE = "record-too-large";
     public static final String NON_FINITE_FEATURE = "non-finite-feature";
 
     private final String reason;

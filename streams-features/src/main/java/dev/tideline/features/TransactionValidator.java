@@ -1,6 +1,7 @@
 package dev.tideline.features;
 
 import static dev.tideline.features.RejectedRecordException.AMOUNT_OUT_OF_RANGE;
+import static dev.tideline.features.RejectedRecordException.FUTURE_EVENT_TIME;
 import static dev.tideline.features.RejectedRecordException.INVALID_AMOUNT;
 import static dev.tideline.features.RejectedRecordException.INVALID_EVENT_TIME;
 import static dev.tideline.features.RejectedRecordException.KEY_MISMATCH;
@@ -9,6 +10,9 @@ import static dev.tideline.features.RejectedRecordException.MISSING_VALUE;
 import static dev.tideline.features.RejectedRecordException.UNKNOWN_CURRENCY;
 
 import dev.tideline.schemas.avro.Transaction;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Currency;
 import java.util.Locale;
 import java.util.Map;
@@ -20,12 +24,22 @@ final class TransactionValidator {
     private static final Map<String, Integer> DIGITS = new ConcurrentHashMap<>();
 
     private final double maxAmount;
+    private final long maxFutureSkewMs;
+    private final Clock clock;
 
     /**
      * @param maxAmount the largest plausible amount, in major units of any currency
+     * @param maxFutureSkew how far ahead of {@code clock} an event time may be
      */
-    TransactionValidator(double maxAmount) {
+    TransactionValidator(double maxAmount, Duration maxFutureSkew, Clock clock) {
         this.maxAmount = maxAmount;
+        this.maxFutureSkewMs = maxFutureSkew.toMillis();
+        this.clock = clock;
+    }
+
+    /** Whether an event time is further ahead of the clock than the allowed skew. */
+    boolean inTheFuture(long eventTimeMs) {
+        return eventTimeMs > clock.millis() + maxFutureSkewMs;
     }
 
     Event validate(String key, Transaction tx) {
@@ -67,6 +81,19 @@ final class TransactionValidator {
         if (tx.getEventTime() == null || tx.getEventTime().toEpochMilli() <= 0) {
             throw new RejectedRecordException(
                     INVALID_EVENT_TIME, "event_time " + tx.getEventTime() + " is not after 1970");
+        }
+        if (inTheFuture(tx.getEventTime().toEpochMilli())) {
+            // Before it touches any state or clock: brokers refuse such record timestamps, and
+            // the partition's clock would mark every later payment late.
+            throw new RejectedRecordException(
+                    FUTURE_EVENT_TIME,
+                    "event_time "
+                            + tx.getEventTime()
+                            + " is more than "
+                            + Duration.ofMillis(maxFutureSkewMs)
+                            + " ahead of this instance's clock ("
+                            + Instant.ofEpochMilli(clock.millis())
+                            + "; tideline.features.max-future-skew)");
         }
         return new Event(
                 tx.getTxnId(),

@@ -351,6 +351,43 @@ class FeatureTopologyIT {
     }
 
     @Test
+    void eventsFromTheFutureAreDeadLetteredWithoutMovingThePartitionClock() {
+        // Ten years ahead on the same partitions as the payments that follow (the test topic has
+        // one partition per key here), accepted by the broker since the producer stamped now.
+        send(
+                tx(
+                        "future-1",
+                        "e1",
+                        "m1",
+                        1_000,
+                        "DE",
+                        Channel.ECOMMERCE,
+                        T.plus(Duration.ofDays(3650))));
+        send(
+                tx(
+                        "future-2",
+                        "e2",
+                        "m1",
+                        1_000,
+                        "DE",
+                        Channel.ECOMMERCE,
+                        T.plus(Duration.ofDays(3650))));
+        send(tx("ok-1", "e1", "m1", 1_000, "DE", Channel.ECOMMERCE, T));
+        send(tx("ok-2", "e2", "m2", 2_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(30)));
+
+        assertThat(features.readRecordsToList())
+                .extracting(r -> r.value().getTxnId())
+                .as("every normal payment still gets its vector")
+                .containsExactlyInAnyOrder("ok-1", "ok-2");
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead)
+                .extracting(r -> header(r.headers(), DeadLetter.REASON))
+                .containsExactly("future-event-time", "future-event-time");
+        assertThat(header(dead.get(0).headers(), DeadLetter.ERROR_MESSAGE))
+                .contains("tideline.features.max-future-skew");
+    }
+
+    @Test
     void merchantFeaturesCountPaymentsThereAndTheFraudsKnownByEachPaymentsTime() {
         // Payments of two accounts at m1 and one at m2; chargebacks naming m1 reported in between.
         send(tx("p1", "e1", "m1", 10_000, "DE", Channel.CARD_PRESENT, T));
