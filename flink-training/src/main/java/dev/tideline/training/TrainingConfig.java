@@ -2,6 +2,7 @@ package dev.tideline.training;
 
 import dev.tideline.ops.config.AppConfig;
 import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.training.join.LabelJoin;
 import dev.tideline.training.learn.TrainingSettings;
 import dev.tideline.training.model.Optimizer;
 import dev.tideline.training.publish.SpecIdentity;
@@ -35,6 +36,7 @@ public final class TrainingConfig extends AppConfig {
     public static final String GATE_MIN_EXAMPLES = P + "gate-min-examples";
     public static final String SERVER_LEARNING_RATE = P + "server-learning-rate";
     public static final String MATURITY_MS = P + "maturity-ms";
+    public static final String POSITIVES = P + "positives";
     public static final String RETENTION_MS = P + "retention-ms";
     public static final String OUT_OF_ORDERNESS_MS = P + "out-of-orderness-ms";
     public static final String IDLENESS_MS = P + "idleness-ms";
@@ -75,6 +77,15 @@ public final class TrainingConfig extends AppConfig {
                             ConfigDef.ValidString.in("logistic", "mlp"),
                             Importance.HIGH,
                             "logistic (regression) or mlp (one hidden ReLU layer).")
+                    .define(
+                            POSITIVES,
+                            Type.STRING,
+                            "at-label",
+                            ConfigDef.ValidString.in("at-label", "at-maturity"),
+                            Importance.MEDIUM,
+                            "When a fraud label makes a positive example: at-label (as soon as the"
+                                    + " chargeback arrives) or at-maturity (with the negatives of"
+                                    + " the same period).")
                     .define(
                             HIDDEN,
                             Type.INT,
@@ -347,6 +358,12 @@ public final class TrainingConfig extends AppConfig {
     public SpecIdentity spec() {
         return new SpecIdentity(
                 getString(SPEC_ID), getInt(SPEC_VERSION), getString(SPEC_FINGERPRINT));
+    }
+
+    public LabelJoin.Positives positives() {
+        return getString(POSITIVES).equals("at-maturity")
+                ? LabelJoin.Positives.AT_MATURITY
+                : LabelJoin.Positives.AT_LABEL;
     }
 
     public Duration maturity() {

@@ -211,7 +211,8 @@ public final class TrainingJob {
                         .transform(
                                 "label join at maturity",
                                 TypeInformation.of(Example.class),
-                                LabelJoin.operator(config.maturity(), config.retention()))
+                                LabelJoin.operator(
+                                        config.maturity(), config.retention(), config.positives()))
                         .uid("label-join");
 
         vectors.getSideOutput(REJECTED)

@@ -47,8 +47,24 @@ public final class LabelJoin
     /** How transactions settled as negatives were marked by earlier versions of the join. */
     static final String MATURED = "matured";
 
+    /** When a fraud label makes a positive example. */
+    public enum Positives {
+        /**
+         * As soon as the label and the vector are both there: new fraud patterns are learned within
+         * the chargeback delay. Until a maturity period of negatives has passed (at start, after a
+         * replay) the learners see mostly positives.
+         */
+        AT_LABEL,
+        /**
+         * When the vector matures, as its negatives do: positives and negatives of the same period
+         * reach the learners together, at the cost of learning a new pattern one maturity later.
+         */
+        AT_MATURITY
+    }
+
     private final long maturityMs;
     private final long retentionMs;
+    private final Positives positivesAt;
 
     /**
      * The watermark of the labels input, and whether it is idle: set by {@link Operator}. Not
@@ -71,13 +87,26 @@ public final class LabelJoin
      *     told apart from labels of unknown transactions
      */
     public LabelJoin(Duration maturity, Duration retention) {
+        this(maturity, retention, Positives.AT_LABEL);
+    }
+
+    /**
+     * @param positives when a fraud label makes a positive example
+     */
+    public LabelJoin(Duration maturity, Duration retention, Positives positives) {
         this.maturityMs = maturity.toMillis();
         this.retentionMs = retention.toMillis();
+        this.positivesAt = positives;
     }
 
     /** The join as a keyed two-input operator that tells it how far the labels have been read. */
     public static Operator operator(Duration maturity, Duration retention) {
-        return new Operator(new LabelJoin(maturity, retention));
+        return operator(maturity, retention, Positives.AT_LABEL);
+    }
+
+    /** As {@link #operator(Duration, Duration)}, with positives made at label or at maturity. */
+    public static Operator operator(Duration maturity, Duration retention, Positives positives) {
+        return new Operator(new LabelJoin(maturity, retention, positives));
     }
 
     @Override
@@ -108,6 +137,15 @@ public final class LabelJoin
         // A transaction in state that is neither settled nor waiting holds a label.
         LabelEvent label = t == null ? null : t.label;
         if (label != null) {
+            if (label.reportedAtMs <= maturesAt
+                    && positivesAt == Positives.AT_MATURITY
+                    && !(!labelsIdle && labelsReadTo >= maturesAt)) {
+                // The label waits with its vector for the vector's maturity.
+                t.vector = v;
+                ctx.timerService().registerEventTimeTimer(maturesAt);
+                state.update(t);
+                return;
+            }
             t.label = null;
             if (label.reportedAtMs <= maturesAt) {
                 emit(v, label.fraud, out);
@@ -144,6 +182,15 @@ public final class LabelJoin
                 reject(ctx, label, "after-maturity", v); // the vector matures on its timer
                 return;
             }
+            if (positivesAt == Positives.AT_MATURITY) {
+                if (t.label != null) {
+                    reject(ctx, label, "duplicate", null);
+                    return;
+                }
+                t.label = label; // decided with the vector, at its maturity
+                state.update(t);
+                return;
+            }
             t.vector = null;
             emit(v, label.fraud, out);
             settle(t, label.reportedAtMs, ctx);
@@ -170,7 +217,15 @@ public final class LabelJoin
         ServedVector v = t.vector;
         if (v != null && timestamp >= v.eventTimeMs + maturityMs) {
             t.vector = null;
-            emit(v, false, out);
+            LabelEvent attached = t.label;
+            if (attached != null) {
+                // Positives at maturity: the label waited with its vector.
+                t.label = null;
+                emit(v, attached.fraud, out);
+                settle(t, attached.reportedAtMs, ctx);
+            } else {
+                emit(v, false, out);
+            }
         }
         LabelEvent label = t.label;
         if (label != null && timestamp >= label.reportedAtMs + maturityMs) {

@@ -74,6 +74,60 @@ class LabelJoinTest {
         assertThat(examples()).hasSize(1);
     }
 
+    /**
+     * The head of the streams after start: payments every 10 ms, a fifth of them fraud with a
+     * chargeback 100 ms later, the watermark following. At label, the first examples are all
+     * positives until the first negatives mature; at maturity, they come in event-time order, one
+     * fifth positive from the start.
+     */
+    @Test
+    void atLabelTheFirstExamplesArePositivesAndAtMaturityTheClassesComeTogether() throws Exception {
+        for (LabelJoin.Positives mode : LabelJoin.Positives.values()) {
+            try (var j =
+                    new KeyedTwoInputStreamOperatorTestHarness<
+                            String, ServedVector, LabelEvent, Example>(
+                            LabelJoin.operator(
+                                    Duration.ofMillis(MATURITY),
+                                    Duration.ofMillis(RETENTION),
+                                    mode),
+                            v -> v.txnId,
+                            l -> l.txnId,
+                            Types.STRING)) {
+                j.open();
+                for (int i = 0; i < 300; i++) {
+                    long t = 10L * i;
+                    j.processElement1(vector("p" + i, t), t);
+                    if (i >= 10 && (i - 10) % 5 == 0) {
+                        j.processElement2(label("p" + (i - 10), true, t), t);
+                    }
+                    j.processBothWatermarks(new Watermark(t));
+                }
+                j.processBothWatermarks(new Watermark(10_000));
+                List<Example> out =
+                        j.extractOutputValues().stream().map(Example.class::cast).toList();
+                assertThat(out).as("%s: one example per payment", mode).hasSize(300);
+                assertThat(out.stream().filter(e -> e.fraud).count()).isEqualTo(58);
+                List<Example> first = out.subList(0, 40);
+                long firstPositives = first.stream().filter(e -> e.fraud).count();
+                if (mode == LabelJoin.Positives.AT_LABEL) {
+                    // Chargebacks from t=100 every 50 ms; the first negative matures at t=1010.
+                    assertThat(out.subList(0, 19))
+                            .as("at label: every example before the first negative matures")
+                            .allMatch(e -> e.fraud);
+                    assertThat(firstPositives).isGreaterThan(8);
+                } else {
+                    assertThat(firstPositives)
+                            .as("at maturity: a fifth of the first 40 examples")
+                            .isEqualTo(8);
+                    assertThat(out).extracting(e -> e.eventTimeMs).isSorted();
+                }
+                assertThat(j.numKeyedStateEntries())
+                        .as("%s: nothing left once retention has passed", mode)
+                        .isZero();
+            }
+        }
+    }
+
     @Test
     void noLabelByMaturityMakesANegativeWhenTheWatermarkPassesIt() throws Exception {
         h.processElement1(vector("t2", 100), 100);
