@@ -172,6 +172,9 @@ final class Demo implements AutoCloseable {
         // join from closing a transaction before its vector comes.
         trainingSettings.putIfAbsent(
                 "tideline.training.out-of-orderness-ms", String.valueOf(maturity.toMillis() / 2));
+        // The demo trains from the head of the streams: holding positives until their maturity
+        // keeps the first models from learning from a period of positives alone.
+        trainingSettings.putIfAbsent("tideline.training.positives", "at-maturity");
         trainingSettings.putIfAbsent(
                 "tideline.training.checkpoint-dir",
                 stack.workDir().resolve("training-checkpoints").toUri().toString());

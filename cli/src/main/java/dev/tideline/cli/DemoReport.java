@@ -16,6 +16,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.VectorGraphicsEncoder;
@@ -55,12 +57,39 @@ final class DemoReport {
             return scores.length;
         }
 
+        long frauds() {
+            return IntStream.range(0, fraud.length).filter(i -> fraud[i]).count();
+        }
+
         double auc() {
             return Evaluation.auc(scores, fraud);
         }
 
         double averagePrecision() {
             return Evaluation.averagePrecision(scores, fraud);
+        }
+
+        /** The frauds of one scenario and every legitimate payment. */
+        Scored of(FraudScenario kept) {
+            return keeping(i -> !fraud[i] || scenario[i] == kept);
+        }
+
+        /** Every payment but the frauds of one scenario. */
+        Scored without(FraudScenario dropped) {
+            return keeping(i -> !fraud[i] || scenario[i] != dropped);
+        }
+
+        private Scored keeping(IntPredicate kept) {
+            int[] rows = IntStream.range(0, scores.length).filter(kept).toArray();
+            float[] s = new float[rows.length];
+            boolean[] f = new boolean[rows.length];
+            FraudScenario[] sc = new FraudScenario[rows.length];
+            for (int j = 0; j < rows.length; j++) {
+                s[j] = scores[rows[j]];
+                f[j] = fraud[rows[j]];
+                sc[j] = scenario[rows[j]];
+            }
+            return new Scored(s, f, sc);
         }
 
         /** The score at or above which the top {@code share} of payments lie. */

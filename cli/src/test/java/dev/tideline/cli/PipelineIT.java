@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Prediction;
+import dev.tideline.simulator.FraudScenario;
 import dev.tideline.simulator.SimulationSettings;
 import dev.tideline.simulator.Simulator;
 import dev.tideline.testkit.Http;
@@ -112,9 +113,20 @@ class PipelineIT {
                     served.auc(),
                     served.averagePrecision(),
                     served.size());
+            for (FraudScenario scenario : FraudScenario.values()) {
+                DemoReport.Scored only = served.of(scenario);
+                log.info("{}: {} frauds, AUC {}", scenario.tag(), only.frauds(), only.auc());
+            }
             assertThat(served.size()).isGreaterThan(2_000);
-            assertThat(served.auc())
-                    .as("served AUC after the first promoted model")
+            // A compromised terminal shows only in its merchant's chargebacks, which come 20 s to
+            // 3 min after its first frauds: whether the live minute and a half holds the start of
+            // a compromise (a cluster of dozens of frauds the models cannot know yet) or none is
+            // chance. The other scenarios show in the payment and its account's history.
+            DemoReport.Scored own = served.without(FraudScenario.COMPROMISED_TERMINAL);
+            assertThat(own.auc())
+                    .as(
+                            "AUC of the live payments scored by a trained model, but for frauds at"
+                                    + " compromised terminals")
                     .isGreaterThanOrEqualTo(0.85);
         }
     }
