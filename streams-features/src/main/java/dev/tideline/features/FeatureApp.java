@@ -220,8 +220,8 @@ public final class FeatureApp implements Engine {
                 StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterHandler.class.getName());
 
-        // The internal topics of merchant features carry vectors and labels: their dead letters
-        // go where the input's and the labels' do.
+        // The internal topics carry transactions, vectors and labels: their dead letters go where
+        // the input's, the vectors' and the labels' do.
         String app = config.getString(FeatureConfig.APPLICATION_ID);
         String labelsDlq = catalog.deadLetter(catalog.labels()).name();
         p.put(
@@ -233,9 +233,11 @@ public final class FeatureApp implements Engine {
                         catalog.cdcDeadLetter().name(),
                         catalog.labels().name(),
                         labelsDlq,
-                        MerchantRouting.internalTopic(app, MerchantRouting.VECTORS_BY_MERCHANT),
+                        FeatureTopology.internalTopic(app, FeatureTopology.TRANSACTIONS_BY_ENTITY),
+                        catalog.deadLetter(catalog.transactions()).name(),
+                        FeatureTopology.internalTopic(app, MerchantRouting.VECTORS_BY_MERCHANT),
                         catalog.deadLetter(catalog.features()).name(),
-                        MerchantRouting.internalTopic(app, MerchantRouting.FRAUDS_BY_MERCHANT),
+                        FeatureTopology.internalTopic(app, MerchantRouting.FRAUDS_BY_MERCHANT),
                         labelsDlq));
         p.put(DeadLetterHandler.METRICS_CONFIG, metrics);
         if (httpPort > 0) {

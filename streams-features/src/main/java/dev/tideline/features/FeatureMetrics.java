@@ -17,6 +17,7 @@ public final class FeatureMetrics {
     private final Counter vectors;
     private final Counter merchantCompleted;
     private final Counter late;
+    private final Counter repartitioned;
     private final Counter evicted;
     private final Counter threadFailures;
     private final Timer latency;
@@ -42,6 +43,13 @@ public final class FeatureMetrics {
         this.late =
                 Counter.builder("tideline.features.late.events")
                         .description("Events older than the spec's grace")
+                        .register(registry);
+        this.repartitioned =
+                Counter.builder("tideline.features.repartitioned")
+                        .description(
+                                "Transactions that arrived on another partition than the Java"
+                                        + " client's murmur2 partitioner chooses for their key,"
+                                        + " moved to it through the internal topic")
                         .register(registry);
         this.evicted =
                 Counter.builder("tideline.features.evicted.entities")
@@ -90,6 +98,15 @@ public final class FeatureMetrics {
     /** Vectors completed with their merchant features and written. */
     public double merchantCompleted() {
         return merchantCompleted.count();
+    }
+
+    void repartitioned() {
+        repartitioned.increment();
+    }
+
+    /** Transactions moved to their entity's owner through the internal topic. */
+    public double repartitionedCount() {
+        return repartitioned.count();
     }
 
     void evicted(int n) {

@@ -1,12 +1,10 @@
 package dev.tideline.features;
 
-import static dev.tideline.features.RejectedRecordException.LATE;
 import static dev.tideline.features.RejectedRecordException.NON_FINITE_FEATURE;
 import static dev.tideline.features.RejectedRecordException.RECORD_TOO_LARGE;
 
 import dev.tideline.schemas.avro.Account;
 import dev.tideline.schemas.avro.FeatureVector;
-import dev.tideline.schemas.avro.Transaction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,25 +22,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emits one feature vector per transaction, from the entity's tiled state and its account row.
+ * Emits one feature vector per transaction, from the entity's tiled state and its account row, in
+ * the task that owns the entity (transactions arrive validated and judged late or not by {@link
+ * ArrivalProcessor}).
  *
- * <p>Lateness is judged against the partition's clock, the latest event time seen on it, kept in a
- * store so that it survives fail-over exactly as the entity states do. An entity whose latest event
- * is further behind that clock than the longest window, the grace and a tile is idle: its state can
- * never contribute to a window again, so it is treated as new and, by the punctuator, deleted.
- * Because the same rule is applied when an event arrives, whether the punctuator ran first never
- * changes a vector.
+ * <p>An entity whose latest event is further behind the task's partition clock than the longest
+ * window, the grace and a tile is idle: its state can never contribute to a window again, so it is
+ * treated as new and, by the punctuator, deleted. Because the same rule is applied when an event
+ * arrives, whether the punctuator ran first never changes a vector.
  */
-final class FeatureProcessor implements Processor<String, Transaction, String, FeatureVector> {
+final class FeatureProcessor implements Processor<String, Arrival, String, FeatureVector> {
 
     private static final Logger log = LoggerFactory.getLogger(FeatureProcessor.class);
 
     private final FeatureComputer computer;
     private final StateLayout layout;
-    private final TransactionValidator validator;
     private final FeatureMetrics metrics;
     private final Duration evictionInterval;
-    private final long graceMs;
     private final long idleMs;
     private final int maxVectorBytes;
 
@@ -52,24 +48,18 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
     private TimestampedKeyValueStore<String, Account> accounts;
     private boolean warnedLayout;
 
-    /** This task's partition clock; the store holds the same value, restored on fail-over. */
-    private Long clock;
-
     FeatureProcessor(
             FeatureComputer computer,
-            TransactionValidator validator,
             FeatureMetrics metrics,
             Duration evictionInterval,
             int maxVectorBytes) {
         this.computer = computer;
         this.layout = computer.layout();
-        this.validator = validator;
         this.metrics = metrics;
         this.evictionInterval = evictionInterval;
         this.maxVectorBytes = maxVectorBytes;
         FeatureSpec spec = computer.spec();
-        this.graceMs = spec.grace().toMillis();
-        this.idleMs = spec.maxWindow().toMillis() + graceMs + spec.maxTileWidthMs();
+        this.idleMs = spec.maxWindow().toMillis() + spec.grace().toMillis() + spec.maxTileWidthMs();
     }
 
     @Override
@@ -78,32 +68,25 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
         this.entities = context.getStateStore(FeatureTopology.ENTITY_STORE);
         this.clocks = context.getStateStore(FeatureTopology.CLOCK_STORE);
         this.accounts = context.getStateStore(FeatureTopology.ACCOUNT_STORE);
-        // Processors are initialised after their stores are restored, so this is the clock as of
-        // the last committed transaction.
-        this.clock = clocks.get(context.taskId().partition());
         context.schedule(evictionInterval, PunctuationType.WALL_CLOCK_TIME, now -> evictIdle());
     }
 
+    /** This task's partition clock as the arrival processor left it in the store, if any yet. */
+    private long clock() {
+        Long clock = clocks.get(context.taskId().partition());
+        return clock == null ? Arrival.UNKNOWN : clock;
+    }
+
     @Override
-    public void process(Record<String, Transaction> record) {
+    public void process(Record<String, Arrival> record) {
         long start = System.nanoTime();
-        metrics.event();
-        Event event = validator.validate(record.key(), record.value());
-        int partition = context.taskId().partition();
+        Arrival arrival = record.value();
+        Event event = arrival.event();
         long t = event.eventTime();
-        if (clock != null && t < clock - graceMs) {
-            throw new RejectedRecordException(
-                    LATE,
-                    "event_time "
-                            + Instant.ofEpochMilli(t)
-                            + " is more than the grace "
-                            + computer.spec().grace()
-                            + " behind partition "
-                            + partition
-                            + "'s latest event time "
-                            + Instant.ofEpochMilli(clock));
-        }
-        long now = clock == null ? t : Math.max(clock, t);
+        // A transaction that arrived here carries this partition's clock; one that came through
+        // the internal topic is judged by the owner's clock, which the punctuator also uses.
+        long clock = arrival.clock() != Arrival.UNKNOWN ? arrival.clock() : clock();
+        long now = Math.max(clock, t);
 
         byte[] stored = entities.get(event.entityId());
         byte[] state;
@@ -146,10 +129,6 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
                             + maxVectorBytes);
         }
         entities.put(event.entityId(), state);
-        if (clock == null || now != clock) {
-            clocks.put(partition, now);
-            clock = now;
-        }
         context.forward(record.withValue(vector).withTimestamp(t));
         metrics.vector(System.nanoTime() - start);
     }
@@ -202,7 +181,8 @@ final class FeatureProcessor implements Processor<String, Transaction, String, F
     /** Deletes entities idle past the longest window, the grace and a tile. */
     void evictIdle() {
         String task = context.taskId().toString();
-        if (clock != null) {
+        long clock = clock();
+        if (clock != Arrival.UNKNOWN) {
             long horizon = clock - idleMs;
             List<String> idle = new ArrayList<>();
             try (KeyValueIterator<String, byte[]> it = entities.all()) {

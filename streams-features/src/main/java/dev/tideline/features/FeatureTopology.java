@@ -11,12 +11,14 @@ import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.Transaction;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -37,7 +39,20 @@ public final class FeatureTopology {
     public static final String ACCOUNT_STORE = "feature-accounts";
     public static final String MERCHANT_STORE = "feature-merchant-state";
 
+    /**
+     * The internal topic that takes transactions to their entity's owner: {@link #internalTopic}.
+     */
+    static final String TRANSACTIONS_BY_ENTITY = "transactions-by-entity";
+
+    private static final String HERE = "here";
+    private static final String ELSEWHERE = "elsewhere";
+
     private FeatureTopology() {}
+
+    /** Kafka Streams' name of an internal repartition topic: {@code <app>-<name>-repartition}. */
+    static String internalTopic(String applicationId, String name) {
+        return applicationId + "-" + name + "-repartition";
+    }
 
     /** Settings of the topology itself, as opposed to the Streams client's. */
     /**
@@ -66,9 +81,10 @@ public final class FeatureTopology {
      * optimization).
      *
      * <pre>
-     * cdc.accounts ──► table (feature-accounts) ─────────────┐
-     * payments.transactions.v1 ──► features processor ◄───────┘ ──► features.v1
-     *                               (feature-entity-state, feature-partition-clock)
+     * payments.transactions.v1 ──► arrival ──┬─ on its owner's partition ─────────────────┐
+     *  (feature-partition-clock: late, future) └─ elsewhere ──► transactions-by-entity ──┤
+     * cdc.accounts ──► table (feature-accounts) ───────────────────────────────────────────┤
+     *                                         features.v1 ◄── features (feature-entity-state)
      * </pre>
      */
     public static Topology build(
@@ -107,7 +123,8 @@ public final class FeatureTopology {
         TransactionValidator validator =
                 new TransactionValidator(
                         options.maxAmount(), options.maxFutureSkew(), options.clock());
-        KStream<String, FeatureVector> vectors =
+        int partitions = transactions.partitions();
+        Map<String, KStream<String, Arrival>> arrived =
                 builder.stream(
                                 transactions.name(),
                                 Consumed.with(transactions.keySerde(), transactions.valueSerde())
@@ -115,10 +132,40 @@ public final class FeatureTopology {
                                         .withName("transactions-source"))
                         .process(
                                 () ->
+                                        new ArrivalProcessor(
+                                                validator, metrics, partitions, spec.grace()),
+                                Named.as("arrival"),
+                                CLOCK_STORE)
+                        .split(Named.as("arrived-"))
+                        .branch((entity, a) -> a.elsewhere(), Branched.as(ELSEWHERE))
+                        .defaultBranch(Branched.as(HERE));
+        // Transactions a producer put on another partition than their entity's owner (another
+        // partitioner than the Java client's) take one trip through an internal topic, in the
+        // contract's wire format; the others pay nothing for it.
+        KStream<String, Arrival> moved =
+                arrived.get("arrived-" + ELSEWHERE)
+                        .mapValues(Arrival::transaction, Named.as("transaction"))
+                        .repartition(
+                                Repartitioned.<String, Transaction>as(TRANSACTIONS_BY_ENTITY)
+                                        .withKeySerde(transactions.keySerde())
+                                        .withValueSerde(MerchantRouting.under(transactions))
+                                        .withNumberOfPartitions(partitions))
+                        .mapValues(
+                                (entity, tx) ->
+                                        new Arrival(
+                                                validator.validate(entity, tx),
+                                                tx,
+                                                true,
+                                                Arrival.UNKNOWN),
+                                Named.as("moved"));
+        KStream<String, FeatureVector> vectors =
+                arrived.get("arrived-" + HERE)
+                        .merge(moved, Named.as("at-owner"))
+                        .process(
+                                () ->
                                         new FeatureProcessor(
                                                 // One per task: a computer keeps scratch buffers.
                                                 new FeatureComputer(spec),
-                                                validator,
                                                 metrics,
                                                 options.evictionInterval(),
                                                 options.maxVectorBytes()),

@@ -15,17 +15,12 @@ import org.apache.kafka.common.serialization.Serializer;
  */
 final class MerchantRouting {
 
-    /** Internal topic names, under the application id: {@code <app>-<name>-repartition}. */
+    /** Internal topic names, under the application id: {@link FeatureTopology#internalTopic}. */
     static final String VECTORS_BY_MERCHANT = "vectors-by-merchant";
 
     static final String FRAUDS_BY_MERCHANT = "frauds-by-merchant";
 
     private MerchantRouting() {}
-
-    /** Kafka Streams' name of an internal repartition topic. */
-    static String internalTopic(String applicationId, String name) {
-        return applicationId + "-" + name + "-repartition";
-    }
 
     /** What the merchant processor reads: a vector to complete, or a fraud label. */
     sealed interface MerchantInput permits Vector, Fraud {}

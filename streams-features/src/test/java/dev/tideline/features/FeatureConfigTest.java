@@ -116,6 +116,8 @@ class FeatureConfigTest {
                                 "cdc.dlq",
                                 "cdc.labels",
                                 "cdc.labels.dlq",
+                                "tideline-features-transactions-by-entity-repartition",
+                                "payments.transactions.v1.dlq",
                                 "tideline-features-vectors-by-merchant-repartition",
                                 "features.v1.dlq",
                                 "tideline-features-frauds-by-merchant-repartition",

@@ -3,6 +3,8 @@ package dev.tideline.features;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
@@ -16,6 +18,7 @@ import dev.tideline.schemas.avro.RiskTier;
 import dev.tideline.schemas.avro.Transaction;
 import dev.tideline.testkit.ChildJvm;
 import dev.tideline.testkit.Http;
+import dev.tideline.testkit.LibrdkafkaPartitioner;
 import dev.tideline.testkit.Prometheus;
 import dev.tideline.testkit.Topics;
 import java.io.IOException;
@@ -59,10 +62,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The feature stage on a real broker and registry: several instances, one killed with SIGKILL
- * mid-stream and restarted, and the output counted.
+ * mid-stream and restarted, and the output counted. Transactions come from a producer with
+ * librdkafka's partitioner and account rows from one with the Java client's, as Debezium writes
+ * them: the vectors equal those of a run whose transactions were partitioned by the Java client.
  */
 @WithLocalStack
 class FeatureStageIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final int PARTITIONS = 4;
     private static final int ENTITIES = 60;
@@ -80,6 +87,14 @@ class FeatureStageIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
+    /** How the transactions' producer partitions them. */
+    private enum Partitioning {
+        /** The Java client's murmur2, as the stage places entities. */
+        JAVA,
+        /** librdkafka's default (CRC-32): most entities land on another partition. */
+        LIBRDKAFKA
+    }
+
     @Test
     void emitsExactlyOneVectorPerTransactionAcrossAKilledInstance(
             LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
@@ -89,8 +104,11 @@ class FeatureStageIT {
         TopicCatalog reference = catalog(stack, ns.prefix() + "ref.");
         Map<String, List<Float>> expected;
         try (FeatureApp app = start(config(stack, reference, "ref", dir.resolve("ref"), -1))) {
-            produce(stack, reference, input, 0, input.size());
+            produce(stack, reference, input, 0, input.size(), Partitioning.JAVA);
             expected = vectors(stack, reference, "ref", EVENTS, app);
+            assertThat(app.metrics().repartitionedCount())
+                    .as("transactions on their murmur2 partitions take no internal trip")
+                    .isZero();
             List<ConsumerRecord<byte[], byte[]>> badRows =
                     readAll(stack, reference.cdcDeadLetter().name(), new ByteArrayDeserializer());
             assertThat(badRows)
@@ -121,7 +139,7 @@ class FeatureStageIT {
                                                         == PARTITIONS
                                                                 / 2
                                                                 * subtopologies(childConfig));
-                produce(stack, crash, input, 0, input.size() / 2);
+                produce(stack, crash, input, 0, input.size() / 2, Partitioning.LIBRDKAFKA);
                 await().atMost(TIMEOUT).until(() -> committedVectors(stack, crash) >= EVENTS / 4);
                 // The child owns partitions and has written vectors: it dies mid-stream, unclean.
                 String metricsUrl = "http://localhost:" + childPort + "/metrics";
@@ -134,11 +152,20 @@ class FeatureStageIT {
                             "child never reported a vector; last answer: " + last.get(), e);
                 }
                 child.destroyForcibly().waitFor();
-                produce(stack, crash, input, input.size() / 2, input.size());
+                produce(
+                        stack,
+                        crash,
+                        input,
+                        input.size() / 2,
+                        input.size(),
+                        Partitioning.LIBRDKAFKA);
                 child = launch(childConfig, logFile(ns, "child-2.log"));
                 Map<String, List<Float>> actual = vectors(stack, crash, "crash", EVENTS, survivor);
 
                 assertThat(actual).hasSize(EVENTS);
+                assertThat(survivor.metrics().repartitionedCount())
+                        .as("transactions the survivor moved to their owners")
+                        .isPositive();
                 assertThat(actual.keySet()).isEqualTo(expected.keySet());
                 assertThat(differences(expected, actual))
                         .as("vectors that differ from the uninterrupted run")
@@ -185,7 +212,7 @@ class FeatureStageIT {
                     .filter(r -> r.value()[0] == 0)
                     .limit(600)
                     .forEach(input::add);
-            produce(stack, catalog, input, 0, input.size());
+            produce(stack, catalog, input, 0, input.size(), Partitioning.LIBRDKAFKA);
             vectors(stack, catalog, "api", 600, a, b);
             await().atMost(TIMEOUT)
                     .until(
@@ -193,23 +220,30 @@ class FeatureStageIT {
                                     a.streams().state() == KafkaStreams.State.RUNNING
                                             && b.streams().state() == KafkaStreams.State.RUNNING);
 
+            // The transactions came from a librdkafka producer: every entity is answered, with its
+            // account's profile, whichever instance is asked.
             Set<String> servedBy = new HashSet<>();
             for (int e = 0; e < ENTITIES; e++) {
                 String entity = "acct-" + e;
-                HttpResponse<String> response =
-                        await().atMost(TIMEOUT)
-                                .until(
-                                        () ->
-                                                Http.getFollowingRedirects(
-                                                        "http://localhost:"
-                                                                + a.httpPort()
-                                                                + "/features/"
-                                                                + entity),
-                                        r -> r.statusCode() == 200);
-                assertThat(response.body())
-                        .contains("\"entity_id\":\"" + entity + "\"")
-                        .contains("\"txn_count_24h\"");
-                servedBy.add(response.body().replaceAll(".*\"served_by\":\"([^\"]+)\".*", "$1"));
+                for (FeatureApp asked : List.of(a, b)) {
+                    HttpResponse<String> response =
+                            await().atMost(TIMEOUT)
+                                    .until(
+                                            () ->
+                                                    Http.getFollowingRedirects(
+                                                            "http://localhost:"
+                                                                    + asked.httpPort()
+                                                                    + "/features/"
+                                                                    + entity),
+                                            r -> r.statusCode() == 200);
+                    JsonNode body = JSON.readTree(response.body());
+                    assertThat(body.path("entity_id").asText()).isEqualTo(entity);
+                    assertThat(body.path("features").has("txn_count_24h")).isTrue();
+                    assertThat(body.path("features").path("account_age_days").asDouble())
+                            .as("%s's account age, from its account row", entity)
+                            .isGreaterThanOrEqualTo(30);
+                    servedBy.add(body.path("served_by").asText());
+                }
             }
             assertThat(servedBy)
                     .containsExactlyInAnyOrder(
@@ -406,31 +440,54 @@ class FeatureStageIT {
                 topic, null, at.toEpochMilli(), key.getBytes(StandardCharsets.UTF_8), value);
     }
 
-    /** Writes records [from, to) to the catalog's topics, partitioned by key like any producer. */
+    /**
+     * Writes records [from, to) to the catalog's topics, partitioned by key: account rows by the
+     * Java client's partitioner, as Debezium writes them, and transactions by {@code
+     * partitioner}'s.
+     */
     private static void produce(
             LocalStack stack,
             TopicCatalog catalog,
             List<ProducerRecord<byte[], byte[]>> records,
             int from,
-            int to) {
+            int to,
+            Partitioning partitioner) {
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        Map<String, Object> transactionsConfig = new HashMap<>(config);
+        if (partitioner == Partitioning.LIBRDKAFKA) {
+            transactionsConfig.put(
+                    ProducerConfig.PARTITIONER_CLASS_CONFIG, LibrdkafkaPartitioner.class);
+        }
         List<Future<RecordMetadata>> sent = new ArrayList<>();
-        try (KafkaProducer<byte[], byte[]> producer =
-                new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> accounts =
+                        new KafkaProducer<>(
+                                config, new ByteArraySerializer(), new ByteArraySerializer());
+                KafkaProducer<byte[], byte[]> transactions =
+                        new KafkaProducer<>(
+                                transactionsConfig,
+                                new ByteArraySerializer(),
+                                new ByteArraySerializer())) {
+            // Account rows are written before any payment, as in production, where an account
+            // exists before it pays: a payment is joined with the row its task has read before it.
+            boolean accountsWritten = false;
             for (ProducerRecord<byte[], byte[]> r : records.subList(from, to)) {
-                String topic =
-                        r.topic().equals("accounts")
-                                ? catalog.accounts().name()
-                                : catalog.transactions().name();
+                boolean account = r.topic().equals("accounts");
+                if (!account && !accountsWritten) {
+                    accounts.flush();
+                    accountsWritten = true;
+                }
+                String topic = account ? catalog.accounts().name() : catalog.transactions().name();
                 sent.add(
-                        producer.send(
-                                new ProducerRecord<>(
-                                        topic, null, r.timestamp(), r.key(), r.value())));
+                        (account ? accounts : transactions)
+                                .send(
+                                        new ProducerRecord<>(
+                                                topic, null, r.timestamp(), r.key(), r.value())));
             }
-            producer.flush();
+            accounts.flush();
+            transactions.flush();
         }
         // A record the broker refused would leave the count short: fail here, saying why.
         for (Future<RecordMetadata> f : sent) {
