@@ -8,6 +8,7 @@ import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.testkit.PlantedFraud;
@@ -294,6 +295,9 @@ class TrainingJobIT {
             ModelRelease m =
                     catalog.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
             if (model.equals(m.getModelName())) {
+                // Keyed so that compaction keeps the newest promotable release.
+                assertThat(new String(r.key(), StandardCharsets.UTF_8))
+                        .isEqualTo(ModelReleaseKey.of(m));
                 out.add(m);
             }
         }

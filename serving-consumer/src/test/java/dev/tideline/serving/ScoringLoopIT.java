@@ -7,6 +7,7 @@ import dev.tideline.localstack.LocalStack;
 import dev.tideline.localstack.junit.TestNamespace;
 import dev.tideline.localstack.junit.WithLocalStack;
 import dev.tideline.schemas.DeadLetter;
+import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.ModelRelease;
@@ -28,11 +29,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -389,6 +394,91 @@ class ScoringLoopIT {
     }
 
     @Test
+    void aReplicaStartedAfterCompactionServesTheNewestPromotableRelease(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        String topic = catalog.models().name();
+        // The log cleaner at work on models.v1: short segments, any dirt cleaned at once.
+        try (Admin admin =
+                Admin.create(Map.of("bootstrap.servers", (Object) stack.bootstrapServers()))) {
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(
+                            Map.of(
+                                    resource,
+                                    List.of(
+                                            set("segment.ms", "100"),
+                                            set("min.cleanable.dirty.ratio", "0.01"),
+                                            set("min.compaction.lag.ms", "0"))))
+                    .all()
+                    .get();
+        }
+        byte[] onnx = TestModels.logistic(new float[] {1, 1, 1, 1}, 0);
+        publish(stack, catalog, TestModels.release(1, onnx, WIDTH));
+        // Two later releases refused by the training job's promotion gate.
+        long refused =
+                publish(
+                        stack,
+                        catalog,
+                        ModelRelease.newBuilder(TestModels.release(2, onnx, WIDTH))
+                                .setPromotable(false)
+                                .build());
+        publish(
+                stack,
+                catalog,
+                ModelRelease.newBuilder(TestModels.release(3, onnx, WIDTH))
+                        .setPromotable(false)
+                        .build());
+        // Releases of another model roll segments until the cleaner has removed the first
+        // refused release, superseded by the second.
+        long[] other = {0};
+        await().atMost(TIMEOUT)
+                .pollInterval(Duration.ofMillis(250))
+                .until(
+                        () -> {
+                            publish(
+                                    stack,
+                                    catalog,
+                                    ModelRelease.newBuilder(
+                                                    TestModels.release(++other[0], onnx, WIDTH))
+                                            .setModelName("other")
+                                            .build());
+                            return Topics.readToEnd(
+                                            stack.bootstrapServers(),
+                                            topic,
+                                            new StringDeserializer(),
+                                            new StringDeserializer())
+                                    .stream()
+                                    .noneMatch(r -> r.offset() == refused);
+                        });
+        List<Long> kept =
+                Topics.readToEnd(
+                                stack.bootstrapServers(),
+                                topic,
+                                new StringDeserializer(),
+                                catalog.models().valueSerde().deserializer())
+                        .stream()
+                        .filter(r -> r.value().getModelName().equals("fraud"))
+                        .map(r -> r.value().getVersion())
+                        .toList();
+        assertThat(kept)
+                .as("compaction keeps the newest promotable release and the newest refused one")
+                .containsExactly(1L, 3L);
+
+        // A replica started from scratch afterwards serves the promotable release.
+        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
+        try (ModelWatcher watcher =
+                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+            assertThat(models.version()).isEqualTo(1L);
+        } finally {
+            models.close();
+        }
+    }
+
+    private static AlterConfigOp set(String key, String value) {
+        return new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET);
+    }
+
+    @Test
     void rollsBackAModelThatFailsInServiceToThePreviousOne(LocalStack stack, TestNamespace ns)
             throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
@@ -547,14 +637,19 @@ class ScoringLoopIT {
         return TestCatalogs.bootstrapped(stack, ns.prefix(), 4);
     }
 
-    private static void publish(LocalStack stack, TopicCatalog catalog, ModelRelease release) {
+    /** Publishes {@code release} as the training job does; returns its offset. */
+    private static long publish(LocalStack stack, TopicCatalog catalog, ModelRelease release)
+            throws Exception {
         try (KafkaProducer<String, ModelRelease> p =
                 new KafkaProducer<>(
                         client(stack),
                         new StringSerializer(),
                         catalog.models().valueSerde().serializer())) {
-            p.send(new ProducerRecord<>(catalog.models().name(), release.getModelName(), release));
-            p.flush();
+            return p.send(
+                            new ProducerRecord<>(
+                                    catalog.models().name(), ModelReleaseKey.of(release), release))
+                    .get()
+                    .offset();
         }
     }
 

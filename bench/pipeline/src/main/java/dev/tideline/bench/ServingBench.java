@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.features.FeatureSpec;
 import dev.tideline.localstack.LocalStack;
 import dev.tideline.ops.config.ClientSettings;
+import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
@@ -630,7 +631,9 @@ final class ServingBench implements Callable<Integer> {
                         client,
                         new StringSerializer(),
                         catalog.models().valueSerde().serializer())) {
-            p.send(new ProducerRecord<>(catalog.models().name(), release.getModelName(), release));
+            p.send(
+                    new ProducerRecord<>(
+                            catalog.models().name(), ModelReleaseKey.of(release), release));
             p.flush();
         }
     }

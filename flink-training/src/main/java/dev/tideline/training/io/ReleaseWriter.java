@@ -1,5 +1,6 @@
 package dev.tideline.training.io;
 
+import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.training.publish.Release;
@@ -12,7 +13,8 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Writes releases to the compacted {@code models.v1} as {@code ModelRelease}, keyed by model name.
+ * Writes releases to the compacted {@code models.v1} as {@code ModelRelease}, keyed so that
+ * compaction keeps the newest promotable release of each model ({@link ModelReleaseKey}).
  */
 public final class ReleaseWriter implements KafkaRecordSerializationSchema<Release> {
 
@@ -53,7 +55,7 @@ public final class ReleaseWriter implements KafkaRecordSerializationSchema<Relea
             Release r, KafkaSinkContext context, Long timestamp) {
         return new ProducerRecord<>(
                 topic.name(),
-                r.modelName.getBytes(StandardCharsets.UTF_8),
+                ModelReleaseKey.of(r.modelName, r.promotable).getBytes(StandardCharsets.UTF_8),
                 topic.valueSerde().serializer().serialize(topic.name(), toAvro(r)));
     }
 }
