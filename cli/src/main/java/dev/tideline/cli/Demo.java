@@ -148,6 +148,8 @@ final class Demo implements AutoCloseable {
             servingSettings.putIfAbsent(ServingConfig.SPEC_FINGERPRINT, spec.fingerprint());
             servingSettings.putIfAbsent(ServingConfig.INPUT_WIDTH, String.valueOf(spec.size()));
             servingSettings.put(ServingConfig.INSTANCE_ID, "demo-" + i);
+            servingSettings.putIfAbsent(
+                    ServingConfig.STATE_DIR, stack.workDir().resolve("serving").toString());
             if (i > 0) {
                 servingSettings.put(ServingConfig.HTTP_PORT, "0");
             }

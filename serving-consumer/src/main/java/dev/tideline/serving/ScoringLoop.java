@@ -80,7 +80,6 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     private final DistributionSummary batchSizes;
     private final Timer endToEnd;
     private volatile boolean running = true;
-    private volatile boolean crashBeforeCommit;
     private volatile int assigned;
     private volatile Throwable failure;
 
@@ -193,13 +192,6 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         producer.beginTransaction();
         try {
             process(records);
-            if (crashBeforeCommit) {
-                // Dies like a killed process: predictions sent, transaction open, nothing
-                // committed.
-                running = false;
-                producer.close(Duration.ZERO);
-                throw new WakeupException();
-            }
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
             for (TopicPartition tp : records.partitions()) {
                 List<ConsumerRecord<byte[], byte[]>> part = records.records(tp);
@@ -398,14 +390,6 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                         reason,
                         e,
                         new DeadLetter.Source(r.topic(), r.partition(), r.offset())));
-    }
-
-    /**
-     * Makes the replica die in the middle of its next transaction, after sending predictions and
-     * before committing, without closing cleanly: how exactly-once is proven in-process.
-     */
-    void crashBeforeNextCommit() {
-        crashBeforeCommit = true;
     }
 
     /** Partitions this replica scores now. */

@@ -19,9 +19,11 @@ public final class ServingApp implements Engine {
     private final ModelWatcher watcher;
     private final ScoringLoop loop;
     private final PrometheusMeterRegistry registry;
+    private final InstanceLease instance;
     private OpsServer ops;
 
-    private ServingApp(ServingConfig config) {
+    private ServingApp(ServingConfig config, InstanceLease instance) {
+        this.instance = instance;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         TopicCatalog catalog = config.catalog();
         Map<String, Object> client = config.kafkaClient();
@@ -46,7 +48,7 @@ public final class ServingApp implements Engine {
                         models,
                         new ScoringLoop.Settings(
                                 config.getString(ServingConfig.GROUP_ID),
-                                config.transactionalId(),
+                                config.transactionalId(instance.id()),
                                 config.getString(ServingConfig.SPEC_FINGERPRINT),
                                 config.getInt(ServingConfig.INPUT_WIDTH),
                                 config.getDouble(ServingConfig.FALLBACK_SCORE),
@@ -55,7 +57,14 @@ public final class ServingApp implements Engine {
     }
 
     public static ServingApp start(ServingConfig config) {
-        ServingApp app = new ServingApp(config);
+        InstanceLease instance = config.claimInstance();
+        ServingApp app;
+        try {
+            app = new ServingApp(config, instance);
+        } catch (RuntimeException e) {
+            instance.close();
+            throw e;
+        }
         app.watcher.start();
         Thread t = new Thread(app.loop, "tideline-scoring");
         t.start();
@@ -116,5 +125,6 @@ public final class ServingApp implements Engine {
         watcher.close();
         models.close();
         registry.close();
+        instance.close();
     }
 }

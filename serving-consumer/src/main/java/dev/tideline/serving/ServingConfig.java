@@ -1,7 +1,7 @@
 package dev.tideline.serving;
 
 import dev.tideline.ops.config.AppConfig;
-import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
@@ -15,6 +15,7 @@ public final class ServingConfig extends AppConfig {
     static final String PREFIX = "tideline.serving.";
     public static final String GROUP_ID = PREFIX + "group-id";
     public static final String INSTANCE_ID = PREFIX + "instance-id";
+    public static final String STATE_DIR = PREFIX + "state-dir";
     public static final String MODEL = PREFIX + "model";
     public static final String SPEC_FINGERPRINT = PREFIX + "spec-fingerprint";
     public static final String INPUT_WIDTH = PREFIX + "input-width";
@@ -49,7 +50,17 @@ public final class ServingConfig extends AppConfig {
                             Importance.HIGH,
                             "This replica's stable id: its transactional id is"
                                     + " <group-id>-<instance-id>, so a restarted replica fences its"
-                                    + " previous self. Default: host and pid.")
+                                    + " previous self. Default: <host>-<n>, the lowest slot no live"
+                                    + " replica on this host holds.")
+                    .define(
+                            STATE_DIR,
+                            Type.STRING,
+                            Path.of(System.getProperty("java.io.tmpdir"), "tideline-serving")
+                                    .toString(),
+                            new ConfigDef.NonEmptyString(),
+                            Importance.LOW,
+                            "Where the replica keeps the lock that reserves its instance id on"
+                                    + " this host.")
                     .define(
                             MODEL,
                             Type.STRING,
@@ -175,12 +186,18 @@ public final class ServingConfig extends AppConfig {
         artifacts(); // refuses a breaker threshold larger than its window, naming the key
     }
 
-    public String transactionalId() {
-        String instance = getString(INSTANCE_ID);
-        if (instance.isBlank()) {
-            instance = ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
-        }
+    /** The transactional id of the replica whose instance id is {@code instance}. */
+    public String transactionalId(String instance) {
         return getString(GROUP_ID) + "-" + instance;
+    }
+
+    /**
+     * Reserves this replica's instance id on this host: the configured one, or the first free
+     * {@code <host>-<n>}.
+     */
+    InstanceLease claimInstance() {
+        return InstanceLease.claim(
+                Path.of(getString(STATE_DIR)), getString(INSTANCE_ID), InstanceLease.hostName());
     }
 
     public ModelSwitch.ShadowSettings shadow() {

@@ -1,6 +1,7 @@
 package dev.tideline.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.localstack.LocalStack;
@@ -29,14 +30,23 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -51,114 +61,205 @@ class ScoringLoopIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
 
     @Test
-    void scoresEveryVectorExactlyOnceWhileAReplicaDiesMidTransaction(
+    void scoresEveryVectorExactlyOnceWhenAReplicaIsKilledMidTransaction(
             LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         publish(
                 stack,
                 catalog,
-                TestModels.release(
-                        1, TestModels.logistic(new float[] {0.1f, 0.2f, -0.3f, 0.4f}, 0f), WIDTH));
-        ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
-        try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
-            assertThat(models.version()).isEqualTo(1);
-            ScoringLoop a = replica(stack, catalog, models, ns, "a");
-            ScoringLoop b = replica(stack, catalog, models, ns, "b");
-            Thread ta = new Thread(a, "replica-a");
-            Thread tb = new Thread(b, "replica-b");
-            ta.start();
-            tb.start();
-            vectors(stack, catalog, 0, 2_000);
-            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 500);
-            a.crashBeforeNextCommit();
-            vectors(stack, catalog, 2_000, 4_000);
-            assertThat(a.awaitStopped(TIMEOUT))
-                    .as(
-                            () ->
-                                    "replica a stops at its next commit; it holds "
-                                            + a.assignedPartitions()
-                                            + " partitions and its thread is at\n"
-                                            + stack(ta))
-                    .isTrue();
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        int childPort = Http.freePort();
+        Map<String, String> childConfig = serviceConfig(stack, ns, "child", childPort);
+        String childTransactionalId = ns.name("kill") + "-child";
+        AtomicInteger sent = new AtomicInteger();
+        try (ServingApp survivor =
+                ServingApp.start(new ServingConfig(serviceConfig(stack, ns, "survivor", -1)))) {
+            Process child = null;
+            try {
+                // The child dies like a killed process: predictions sent, its transaction open,
+                // nothing committed. The survivor takes its partitions over, and the open
+                // transaction is aborted when it times out (5 s here).
+                boolean open = false;
+                for (int attempt = 1; attempt <= 5 && !open; attempt++) {
+                    Path log = ChildJvm.logFile(ns, "child-" + attempt + ".log");
+                    child = launch(childConfig, log);
+                    awaitReady(child, childPort, log);
+                    killUnderLoad(stack, catalog, child, childPort, sent);
+                    open = ongoing(stack, childTransactionalId);
+                }
+                assertThat(open).as("a kill left the child's transaction open").isTrue();
+                int from = sent.get();
+                vectors(stack, catalog, from, from + 1_000);
+                sent.addAndGet(1_000);
 
-            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 4_000);
-            List<Prediction> all = predictions(stack, catalog);
-            assertThat(all).hasSize(4_000);
-            assertThat(all.stream().map(Prediction::getTxnId).distinct().count()).isEqualTo(4_000);
-            assertThat(all)
-                    .allSatisfy(
-                            p -> {
-                                assertThat(p.getFallback()).isFalse();
-                                assertThat(p.getModelVersion()).isEqualTo(1L);
-                                assertThat(p.getScore()).isBetween(0.0, 1.0);
-                            });
-            b.close();
-        } finally {
-            models.close();
+                await().atMost(TIMEOUT)
+                        .until(() -> predictions(stack, catalog).size() >= sent.get());
+                List<Prediction> all = predictions(stack, catalog);
+                assertThat(all).hasSize(sent.get());
+                assertThat(all.stream().map(Prediction::getTxnId).distinct().count())
+                        .as("one prediction per vector")
+                        .isEqualTo(sent.get());
+                assertThat(all).allSatisfy(p -> assertThat(p.getModelVersion()).isEqualTo(1L));
+            } finally {
+                if (child != null) {
+                    child.destroyForcibly().waitFor();
+                }
+            }
         }
     }
 
-    private static String stack(Thread thread) {
-        StringBuilder out = new StringBuilder();
-        for (StackTraceElement frame : thread.getStackTrace()) {
-            out.append("\tat ").append(frame).append('\n');
+    /**
+     * Streams vectors until the replica in {@code child} has committed a few hundred predictions
+     * more, then kills it ({@code kill -9}) while the stream still flows.
+     */
+    private static void killUnderLoad(
+            LocalStack stack, TopicCatalog catalog, Process child, int port, AtomicInteger sent)
+            throws Exception {
+        AtomicBoolean streaming = new AtomicBoolean(true);
+        Thread load =
+                new Thread(
+                        () -> {
+                            while (streaming.get()) {
+                                int from = sent.getAndAdd(200);
+                                vectors(stack, catalog, from, from + 200);
+                            }
+                        },
+                        "load");
+        load.start();
+        try {
+            double before = committedBy(port);
+            await().atMost(TIMEOUT).until(() -> committedBy(port) > before + 500);
+            child.destroyForcibly().waitFor();
+        } finally {
+            streaming.set(false);
+            load.join();
         }
-        return out.toString();
+    }
+
+    /** Whether the producer with {@code transactionalId} has a transaction open on the broker. */
+    private static boolean ongoing(LocalStack stack, String transactionalId) throws Exception {
+        try (Admin admin =
+                Admin.create(Map.of("bootstrap.servers", (Object) stack.bootstrapServers()))) {
+            TransactionDescription d =
+                    admin.describeTransactions(List.of(transactionalId))
+                            .description(transactionalId)
+                            .get();
+            return d.state() == TransactionState.ONGOING && !d.topicPartitions().isEmpty();
+        }
     }
 
     @Test
-    void scoresEveryVectorExactlyOnceWhenAReplicaProcessIsKilled(LocalStack stack, TestNamespace ns)
-            throws Exception {
+    void aReplicaRestartedAfterAKillFencesTheTransactionItLeftOpenAtOnce(
+            LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         publish(
                 stack,
                 catalog,
                 TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
-        int total = 4_000;
-        int childPort;
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            childPort = socket.getLocalPort();
-        }
-        try (ServingApp survivor =
-                ServingApp.start(new ServingConfig(serviceConfig(stack, ns, "survivor", -1)))) {
-            Path log = ChildJvm.logFile(ns, "child.log");
-            Process child = launch(serviceConfig(stack, ns, "child", childPort), log);
-            try {
-                String base = "http://localhost:" + childPort;
-                try {
-                    await().atMost(TIMEOUT)
-                            .ignoreExceptions()
-                            .until(() -> Http.get(base + "/health").statusCode() == 200);
-                } catch (RuntimeException e) {
-                    throw new AssertionError(
-                            "child replica never became ready ("
-                                    + (child.isAlive() ? "alive" : "exit " + child.exitValue())
-                                    + "); its log:\n"
-                                    + java.nio.file.Files.readString(log),
-                            e);
-                }
-                vectors(stack, catalog, 0, total / 2);
-                // The child holds partitions and has committed predictions: it dies, unclean.
-                await().atMost(TIMEOUT)
-                        .ignoreExceptions()
-                        .until(
-                                () ->
-                                        committed(Http.get(base + "/metrics").body()) > 0
-                                                && predictions(stack, catalog).size() >= total / 4);
-                child.destroyForcibly().waitFor();
-                vectors(stack, catalog, total / 2, total);
+        int port = Http.freePort();
+        // No instance id: the replica takes <host>-0, and takes it again after the kill. The
+        // transaction timeout is long, so waiting it out would show.
+        Map<String, String> config = serviceConfig(stack, ns, null, port);
+        config.put("tideline.kafka.client.transaction.timeout.ms", "120000");
+        String predictions = catalog.predictions().name();
+        AtomicInteger sent = new AtomicInteger();
+        Process child = null;
+        try {
+            // Vectors keep coming while the replica is killed, until a kill leaves a transaction
+            // of predictions open (nearly always the first: the replica spends most of its time
+            // inside one).
+            String transactionalId =
+                    ns.name("kill") + "-" + InstanceLease.sanitize(InstanceLease.hostName()) + "-0";
+            boolean open = false;
+            for (int attempt = 1; attempt <= 5 && !open; attempt++) {
+                Path log = ChildJvm.logFile(ns, "fenced-" + attempt + ".log");
+                child = launch(config, log);
+                awaitReady(child, port, log);
+                killUnderLoad(stack, catalog, child, port, sent);
+                open = ongoing(stack, transactionalId);
+            }
+            assertThat(open).as("a kill left a transaction of predictions open").isTrue();
 
-                await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= total);
-                List<Prediction> all = predictions(stack, catalog);
-                assertThat(all).hasSize(total);
-                assertThat(all.stream().map(Prediction::getTxnId).distinct().count())
-                        .as("one prediction per vector")
-                        .isEqualTo(total);
-                assertThat(all).allSatisfy(p -> assertThat(p.getModelVersion()).isEqualTo(1L));
-            } finally {
+            long restarted = System.nanoTime();
+            child = launch(config, ChildJvm.logFile(ns, "fenced-restarted.log"));
+            // The restarted replica has its old transactional id: it fences its dead self and
+            // aborts the open transaction at start, long before the timeout would.
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> openTransactions(stack, predictions) == 0);
+            Duration unblocked = Duration.ofNanos(System.nanoTime() - restarted);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= sent.get());
+            List<Prediction> all = predictions(stack, catalog);
+            assertThat(all).hasSize(sent.get());
+            assertThat(all.stream().map(Prediction::getTxnId).distinct().count())
+                    .as("one prediction per vector")
+                    .isEqualTo(sent.get());
+            System.out.printf(
+                    "open transaction aborted %d ms after the restart (timeout 120000 ms)%n",
+                    unblocked.toMillis());
+
+            // While it lives, no other replica on this host can claim its id.
+            Map<String, String> twin = new HashMap<>(config);
+            twin.put(
+                    ServingConfig.INSTANCE_ID,
+                    InstanceLease.sanitize(InstanceLease.hostName()) + "-0");
+            twin.put(ServingConfig.HTTP_PORT, "-1");
+            assertThatThrownBy(() -> ServingApp.start(new ServingConfig(twin)))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining(ServingConfig.INSTANCE_ID)
+                    .hasMessageContaining("held by another live replica");
+        } finally {
+            if (child != null) {
                 child.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    /** Partitions of {@code topic} whose last stable offset is held back by an open transaction. */
+    private static long openTransactions(LocalStack stack, String topic) throws Exception {
+        try (Admin admin =
+                Admin.create(Map.of("bootstrap.servers", (Object) stack.bootstrapServers()))) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < 4; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            var stable =
+                    admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                            .all()
+                            .get();
+            var written =
+                    admin.listOffsets(
+                                    latest, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+                            .all()
+                            .get();
+            return latest.keySet().stream()
+                    .filter(tp -> stable.get(tp).offset() < written.get(tp).offset())
+                    .count();
+        }
+    }
+
+    private static double committedBy(int port) {
+        try {
+            return committed(Http.get("http://localhost:" + port + "/metrics").body());
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
+    private static void awaitReady(Process child, int port, Path log) throws Exception {
+        try {
+            await().atMost(TIMEOUT)
+                    .ignoreExceptions()
+                    .until(
+                            () ->
+                                    Http.get("http://localhost:" + port + "/health").statusCode()
+                                            == 200);
+        } catch (RuntimeException e) {
+            throw new AssertionError(
+                    "replica never became ready ("
+                            + (child.isAlive() ? "alive" : "exit " + child.exitValue())
+                            + "); its log:\n"
+                            + java.nio.file.Files.readString(log),
+                    e);
         }
     }
 
@@ -171,7 +272,13 @@ class ScoringLoopIT {
         values.put("tideline.topics.prefix", ns.prefix());
         values.put("tideline.topics.partitions", "4");
         values.put(ServingConfig.GROUP_ID, ns.name("kill"));
-        values.put(ServingConfig.INSTANCE_ID, instance);
+        if (instance != null) {
+            values.put(ServingConfig.INSTANCE_ID, instance);
+        }
+        // The replicas of one test share a host, and so their instance locks.
+        values.put(
+                ServingConfig.STATE_DIR,
+                Path.of("target", "serving-state", ns.prefix()).toAbsolutePath().toString());
         values.put(ServingConfig.SPEC_FINGERPRINT, TestModels.FINGERPRINT);
         values.put(ServingConfig.INPUT_WIDTH, String.valueOf(WIDTH));
         values.put(ServingConfig.MAX_BATCH, "128");

@@ -29,7 +29,9 @@ class ServingConfigTest {
 
         ServingConfig config = new ServingConfig(values);
 
-        assertThat(config.transactionalId()).isEqualTo("tideline-serving-replica-3");
+        try (InstanceLease lease = config.claimInstance()) {
+            assertThat(config.transactionalId(lease.id())).isEqualTo("tideline-serving-replica-3");
+        }
         assertThat(config.scoringOptions().device()).isEqualTo(ScoringDevice.CUDA);
     }
 
