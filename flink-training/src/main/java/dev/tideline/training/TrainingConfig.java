@@ -52,7 +52,6 @@ public final class TrainingConfig extends AppConfig {
     public static final String TRANSACTION_TIMEOUT_MS = P + "transaction-timeout-ms";
     public static final String RESTART_ATTEMPTS = P + "restart-attempts";
     public static final String RESTART_DELAY_MS = P + "restart-delay-ms";
-    public static final String FAIL_AFTER_EXAMPLES = P + "fail-after-examples";
     public static final String HTTP_HOST = P + "http.host";
     public static final String HTTP_PORT = P + "http.port";
 
@@ -320,15 +319,7 @@ public final class TrainingConfig extends AppConfig {
                             2_000L,
                             ConfigDef.Range.atLeast(0),
                             Importance.LOW,
-                            "Pause before a restart.")
-                    .define(
-                            FAIL_AFTER_EXAMPLES,
-                            Type.LONG,
-                            -1L,
-                            Importance.LOW,
-                            "Fault injection for tests: the first subtask of the example stream"
-                                + " fails once, on its first attempt, after this many examples; -1"
-                                + " never.");
+                            "Pause before a restart.");
 
     public TrainingConfig(Map<String, String> values) {
         super(DEFINITION, P, values);

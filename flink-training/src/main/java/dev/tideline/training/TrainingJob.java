@@ -25,10 +25,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.CheckpointingOptions;
@@ -227,15 +224,6 @@ public final class TrainingJob {
                 .uid("sink-dead-letters")
                 .name("dead letters");
 
-        DataStream<Example> toLearn = examples;
-        long failAfter = config.getLong(TrainingConfig.FAIL_AFTER_EXAMPLES);
-        if (failAfter >= 0) {
-            toLearn =
-                    examples.map(new FailOnce(failAfter))
-                            .uid("fault-injection")
-                            .name("fault injection");
-        }
-
         DataStream<GlobalState> globals =
                 env.fromSource(
                                 source(
@@ -257,7 +245,7 @@ public final class TrainingJob {
                         .setBufferTimeout(0);
 
         SingleOutputStreamOperator<ModelUpdate> updates =
-                toLearn.rebalance()
+                examples.rebalance()
                         .connect(globals.broadcast())
                         .transform(
                                 "learners",
@@ -387,47 +375,6 @@ public final class TrainingJob {
             } else if (in.rejected != null) {
                 ctx.output(REJECTED, in.rejected);
             }
-        }
-    }
-
-    /**
-     * Fault injection for the recovery tests: the first subtask of the example stream fails once,
-     * on its first attempt, after {@code after} examples.
-     */
-    static final class FailOnce extends RichMapFunction<Example, Example> {
-        private final long after;
-        private transient long seen;
-        private transient boolean armed;
-
-        FailOnce(long after) {
-            this.after = after;
-        }
-
-        @Override
-        public void open(OpenContext context) {
-            var task = getRuntimeContext().getTaskInfo();
-            armed = task.getAttemptNumber() == 0 && task.getIndexOfThisSubtask() == 0;
-        }
-
-        @Override
-        public Example map(Example e) {
-            if (armed && ++seen > after) {
-                armed = false;
-                INJECTED.incrementAndGet();
-                throw new IllegalStateException("injected failure after " + after + " examples");
-            }
-            return e;
-        }
-
-        private static final AtomicInteger INJECTED = new AtomicInteger();
-
-        /** Failures injected in this JVM (the MiniCluster's tests read it). */
-        static int injected() {
-            return INJECTED.get();
-        }
-
-        static void reset() {
-            INJECTED.set(0);
         }
     }
 }

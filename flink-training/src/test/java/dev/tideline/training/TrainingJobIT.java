@@ -20,11 +20,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.test.util.MiniClusterWithClientResource;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -127,40 +130,74 @@ class TrainingJobIT {
     }
 
     @Test
-    void recoversFromAFailureWithoutTrainingAnExampleTwiceOrSkippingAVersion(
+    void recoversFromALostTaskManagerWithoutTrainingAnExampleTwiceOrSkippingAVersion(
             LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         PlantedFraud data = new PlantedFraud(12_000, 11);
-        data.produce(stack.bootstrapServers(), catalog);
-        data.advanceClocks(stack.bootstrapServers(), catalog);
-        TrainingJob.FailOnce.reset();
-
-        JobClient job =
-                start(
-                        stack,
-                        ns,
-                        catalog,
-                        "fraud-eos",
-                        2,
-                        Map.of(
-                                TrainingConfig.FAIL_AFTER_EXAMPLES, "2500",
-                                TrainingConfig.RESTART_ATTEMPTS, "1",
-                                TrainingConfig.RESTART_DELAY_MS, "200",
-                                TrainingConfig.STATE_BACKEND, "rocksdb"));
+        // A cluster of its own, whose one TaskManager dies mid-stream and is replaced.
+        MiniClusterWithClientResource cluster =
+                new MiniClusterWithClientResource(
+                        new MiniClusterResourceConfiguration.Builder()
+                                .setNumberTaskManagers(1)
+                                .setNumberSlotsPerTaskManager(6)
+                                .build());
+        cluster.before();
+        CountDownLatch resume = new CountDownLatch(1);
+        Thread producer =
+                new Thread(
+                        () ->
+                                data.produce(
+                                        stack.bootstrapServers(),
+                                        catalog,
+                                        0,
+                                        data.count / 2,
+                                        resume),
+                        "planted-fraud");
+        JobClient job = null;
         try {
-            await().atMost(TIMEOUT).until(() -> TrainingJob.FailOnce.injected() == 1);
-            // Flink does not checkpoint watermarks: the restored job's event time moves with the
-            // records it reads next. Had the last checkpoint come after every record was read,
-            // the restored maturity timers would wait for new input, as they do in production.
+            job =
+                    start(
+                            cluster.getTestStreamEnvironment(),
+                            stack,
+                            ns,
+                            catalog,
+                            "fraud-eos",
+                            2,
+                            Map.of(
+                                    TrainingConfig.RESTART_ATTEMPTS, "1",
+                                    TrainingConfig.RESTART_DELAY_MS, "200",
+                                    TrainingConfig.STATE_BACKEND, "rocksdb"));
+            producer.start();
+            // A committed release means a completed checkpoint; the stream is held at its half,
+            // so the job is certainly mid-stream when its TaskManager dies.
+            await().atMost(TIMEOUT)
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () ->
+                                    releases(stack, catalog, "fraud-eos").stream()
+                                            .anyMatch(
+                                                    r ->
+                                                            r.getMetrics().get("examples_trained")
+                                                                    >= 2_500));
+            MiniCluster flink = cluster.getMiniCluster();
+            flink.terminateTaskManager(0).get();
+            flink.startTaskManager();
+            resume.countDown();
+            producer.join();
             data.advanceClocks(stack.bootstrapServers(), catalog);
             awaitTrained(stack, catalog, "fraud-eos", data.count);
+            assertThat(flink.getExecutionGraph(job.getJobID()).get().getFailureInfo())
+                    .as("the job failed with its TaskManager and recovered")
+                    .isNotNull();
         } finally {
-            job.cancel().get();
+            resume.countDown();
+            producer.join();
+            if (job != null) {
+                job.cancel().get();
+            }
+            cluster.after();
         }
 
-        assertThat(TrainingJob.FailOnce.injected())
-                .as("the job failed once and recovered")
-                .isEqualTo(1);
         List<ModelRelease> releases = releases(stack, catalog, "fraud-eos");
         for (int i = 0; i < releases.size(); i++) {
             assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
@@ -235,6 +272,25 @@ class TrainingJobIT {
             int learners,
             Map<String, String> extra)
             throws Exception {
+        return start(
+                StreamExecutionEnvironment.getExecutionEnvironment(),
+                stack,
+                ns,
+                catalog,
+                model,
+                learners,
+                extra);
+    }
+
+    private static JobClient start(
+            StreamExecutionEnvironment env,
+            LocalStack stack,
+            TestNamespace ns,
+            TopicCatalog catalog,
+            String model,
+            int learners,
+            Map<String, String> extra)
+            throws Exception {
         Map<String, String> values = new HashMap<>();
         values.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
         values.put(ClientSettings.REGISTRY_URL, stack.registryUrl());
@@ -260,7 +316,6 @@ class TrainingJobIT {
         values.put(TrainingConfig.TRANSACTION_TIMEOUT_MS, "60000");
         values.putAll(extra);
         TrainingConfig config = new TrainingConfig(values);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         TrainingJob.build(env, config);
         return env.executeAsync("training " + model);
     }
