@@ -20,6 +20,7 @@ import dev.tideline.testkit.ChildJvm;
 import dev.tideline.testkit.Http;
 import dev.tideline.testkit.LibrdkafkaPartitioner;
 import dev.tideline.testkit.Prometheus;
+import dev.tideline.testkit.TestCatalogs;
 import dev.tideline.testkit.Topics;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -54,6 +55,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.awaitility.core.ConditionTimeoutException;
@@ -195,6 +197,124 @@ class FeatureStageIT {
             } finally {
                 child.destroyForcibly().waitFor();
             }
+        }
+    }
+
+    @Test
+    void aReplayJoinsEachPaymentWithTheAccountRowAsOfItsEventTime(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        // History loaded before the stage starts, the payments even before the account rows:
+        // accounts opened one hour apart and re-rated four hours later, each row stamped with
+        // the time it took effect (as CDC stamps it with the source's commit time), and payments
+        // every 20 minutes from before the first opening to after the last re-rating.
+        TopicCatalog catalog =
+                TestCatalogs.bootstrapped(stack, ns.prefix() + "replay.", PARTITIONS);
+        int entities = 12;
+        Duration step = Duration.ofMinutes(20);
+        Map<String, Instant> opened = new HashMap<>();
+        Map<String, Instant> rerated = new HashMap<>();
+        List<ProducerRecord<String, Transaction>> payments = new ArrayList<>();
+        for (Instant t = T0.minus(Duration.ofHours(1));
+                t.isBefore(T0.plus(Duration.ofHours(18)));
+                t = t.plus(step)) {
+            for (int e = 0; e < entities; e++) {
+                String id = "acct-" + e;
+                Instant at = t.plusSeconds(7 + e);
+                Transaction tx =
+                        Transaction.newBuilder()
+                                .setTxnId("txn-" + id + "-" + at.toEpochMilli())
+                                .setEntityId(id)
+                                .setMerchantId("m-" + e % 5)
+                                .setAmountMinor(1_000 + e)
+                                .setCurrency("EUR")
+                                .setCountry("DE")
+                                .setChannel(Channel.CONTACTLESS)
+                                .setEventTime(at)
+                                .build();
+                payments.add(
+                        new ProducerRecord<>(
+                                catalog.transactions().name(), null, at.toEpochMilli(), id, tx));
+            }
+        }
+        List<ProducerRecord<String, Account>> rows = new ArrayList<>();
+        for (int e = 0; e < entities; e++) {
+            String id = "acct-" + e;
+            Instant open = T0.plus(Duration.ofHours(e));
+            Instant rerate = open.plus(Duration.ofHours(4));
+            opened.put(id, open);
+            rerated.put(id, rerate);
+            Account account =
+                    Account.newBuilder()
+                            .setAccountId(id)
+                            .setCreatedAt(open)
+                            .setCreditLimitMinor(500_000L)
+                            .setHomeCountry("DE")
+                            .setRiskTier(RiskTier.values()[1])
+                            .setUpdatedAt(open)
+                            .build();
+            rows.add(
+                    new ProducerRecord<>(
+                            catalog.accounts().name(), null, open.toEpochMilli(), id, account));
+            Account rerated3 =
+                    Account.newBuilder(account)
+                            .setRiskTier(RiskTier.values()[3])
+                            .setUpdatedAt(rerate)
+                            .build();
+            rows.add(
+                    new ProducerRecord<>(
+                            catalog.accounts().name(), null, rerate.toEpochMilli(), id, rerated3));
+        }
+        Map<String, Object> client = Map.of("bootstrap.servers", stack.bootstrapServers());
+        try (KafkaProducer<String, Transaction> p =
+                new KafkaProducer<>(
+                        client,
+                        new StringSerializer(),
+                        catalog.transactions().valueSerde().serializer())) {
+            payments.forEach(p::send);
+        }
+        try (KafkaProducer<String, Account> p =
+                new KafkaProducer<>(
+                        client,
+                        new StringSerializer(),
+                        catalog.accounts().valueSerde().serializer())) {
+            // In commit order, as CDC writes them: a partition is read in offset order, so rows
+            // join by timestamp only as far as their offsets follow it.
+            rows.stream()
+                    .sorted(java.util.Comparator.comparing(ProducerRecord::timestamp))
+                    .forEach(p::send);
+        }
+
+        try (FeatureApp app = start(config(stack, catalog, "replay", dir.resolve("replay"), -1))) {
+            Map<String, List<Float>> vectors =
+                    vectors(stack, catalog, "replay", payments.size(), app);
+            List<String> names = app.spec().featureNames();
+            int tier = names.indexOf("risk_tier");
+            int age = names.indexOf("account_age_days");
+            List<String> wrong = new ArrayList<>();
+            for (ProducerRecord<String, Transaction> r : payments) {
+                Transaction tx = r.value();
+                Instant at = tx.getEventTime();
+                String id = tx.getEntityId();
+                float expectedTier =
+                        at.isBefore(opened.get(id)) ? 0 : at.isBefore(rerated.get(id)) ? 1 : 3;
+                List<Float> v = vectors.get(tx.getTxnId());
+                boolean ageRight = at.isBefore(opened.get(id)) == (v.get(age) < 0);
+                if (v.get(tier) != expectedTier || !ageRight) {
+                    wrong.add(
+                            tx.getTxnId()
+                                    + " at "
+                                    + at
+                                    + ": risk_tier "
+                                    + v.get(tier)
+                                    + " (expected "
+                                    + expectedTier
+                                    + "), account_age_days "
+                                    + v.get(age));
+                }
+            }
+            assertThat(wrong)
+                    .as("payments joined with another account row than the one as of their time")
+                    .isEmpty();
         }
     }
 
