@@ -19,7 +19,9 @@ public enum Gate {
     /** A canary batch scores without NaN or infinity, inside [0, 1]. */
     CANARY("canary"),
     /** In shadow mode: it scored its shadow vectors without an error or a bad score. */
-    SHADOW("shadow");
+    SHADOW("shadow"),
+    /** In shadow mode: it disagreed with the model in service on no more than the share allowed. */
+    SHADOW_DISAGREEMENT("shadow-disagreement");
 
     private final String label;
 

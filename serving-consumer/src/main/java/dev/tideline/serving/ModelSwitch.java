@@ -2,6 +2,7 @@ package dev.tideline.serving;
 
 import dev.tideline.schemas.avro.ModelRelease;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -32,8 +33,18 @@ public final class ModelSwitch implements AutoCloseable {
     /** A model in service and the release it came from. */
     public record Live(OnnxScorer scorer, String name, long version) {}
 
-    /** How a release scores in the shadow of the model in service before it replaces it. */
-    public record ShadowSettings(long events, double threshold) {
+    /**
+     * How a release scores in the shadow of the model in service before it replaces it: for {@code
+     * events} vectors, counting a disagreement when the two fall on different sides of {@code
+     * threshold}; a shadow that disagreed on more than {@code maxDisagreement} of them is refused.
+     */
+    public record ShadowSettings(long events, double threshold, double maxDisagreement) {
+
+        /** Promotes a shadow whatever its disagreement. */
+        public ShadowSettings(long events, double threshold) {
+            this(events, threshold, 1.0);
+        }
+
         public static ShadowSettings off() {
             return new ShadowSettings(0, 0.5);
         }
@@ -74,6 +85,8 @@ public final class ModelSwitch implements AutoCloseable {
     private final AtomicReference<Shadow> shadow = new AtomicReference<>();
     private final Counter shadowCompared;
     private final Counter shadowDisagreed;
+    private final DistributionSummary championScores;
+    private final DistributionSummary shadowScores;
     private final AtomicReference<Double> shadowDisagreement = new AtomicReference<>(Double.NaN);
     private ModelRelease retry;
     private long retryAfterMs;
@@ -108,6 +121,8 @@ public final class ModelSwitch implements AutoCloseable {
                 Counter.builder("tideline.serving.shadow.compared")
                         .description("Vectors scored by both the model in service and a shadow")
                         .register(registry);
+        this.championScores = scores(registry, "champion");
+        this.shadowScores = scores(registry, "shadow");
         this.shadowDisagreed =
                 Counter.builder("tideline.serving.shadow.disagreed")
                         .description(
@@ -234,6 +249,12 @@ public final class ModelSwitch implements AutoCloseable {
         offer(again);
     }
 
+    /** The version scoring in the shadow, or -1 when there is none. */
+    public long shadowVersion() {
+        Shadow sh = shadow.get();
+        return sh == null ? -1 : sh.live.version();
+    }
+
     /** The release scoring in the shadow, acquired for one batch; null when there is none. */
     public Live acquireShadow() {
         Shadow sh = shadow.get();
@@ -269,6 +290,21 @@ public final class ModelSwitch implements AutoCloseable {
         shadowDisagreement.set((double) sh.disagreed / sh.scored);
         if (sh.scored >= shadowSettings.events()) {
             shadow.set(null);
+            double rate = (double) sh.disagreed / sh.scored;
+            if (rate > shadowSettings.maxDisagreement()) {
+                banned.add(live.version());
+                countRefusal(Gate.SHADOW_DISAGREEMENT);
+                log.warn(
+                        "Shadow {} v{} disagreed on {} of {} vectors, more than the {} allowed:"
+                                + " refused",
+                        live.name(),
+                        live.version(),
+                        sh.disagreed,
+                        sh.scored,
+                        shadowSettings.maxDisagreement());
+                live.scorer().retire();
+                return;
+            }
             log.info(
                     "Shadow {} v{} disagreed on {} of {} vectors: promoting it",
                     live.name(),
@@ -277,6 +313,27 @@ public final class ModelSwitch implements AutoCloseable {
                     sh.scored);
             promote(live);
         }
+    }
+
+    /**
+     * Records the scores of one batch that the shadow scored beside the model in service, so the
+     * two distributions can be compared ({@code tideline_serving_shadow_scores{model=...}}).
+     */
+    public void recordShadowScores(float[] served, float[] shadowed, int rows) {
+        for (int i = 0; i < rows; i++) {
+            championScores.record(served[i]);
+            shadowScores.record(shadowed[i]);
+        }
+    }
+
+    private static DistributionSummary scores(MeterRegistry registry, String model) {
+        return DistributionSummary.builder("tideline.serving.shadow.scores")
+                .description(
+                        "Scores of the vectors a shadow scored, by the model in service (champion)"
+                                + " and by the shadow")
+                .tag("model", model)
+                .publishPercentiles(0.1, 0.5, 0.9, 0.99)
+                .register(registry);
     }
 
     private void countRefusal(Gate gate) {

@@ -360,6 +360,9 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                     disagreed++;
                 }
             }
+            if (!failed) {
+                models.recordShadowScores(served, scores, rows);
+            }
         } catch (Exception e) {
             log.warn("Shadow {} v{} failed: {}", shadow.name(), shadow.version(), e.toString());
             failed = true;

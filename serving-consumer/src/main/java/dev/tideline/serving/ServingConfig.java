@@ -26,6 +26,7 @@ public final class ServingConfig extends AppConfig {
     public static final String MAX_BATCH = PREFIX + "max-batch";
     public static final String SHADOW_EVENTS = PREFIX + "shadow.events";
     public static final String SHADOW_THRESHOLD = PREFIX + "shadow.threshold";
+    public static final String SHADOW_MAX_DISAGREEMENT = PREFIX + "shadow.max-disagreement";
     public static final String ARTIFACT_TIMEOUT_MS = PREFIX + "artifact.timeout-ms";
     public static final String ARTIFACT_MAX_BYTES = PREFIX + "artifact.max-bytes";
     public static final String BREAKER_FAILURES = PREFIX + "artifact.breaker.failures";
@@ -143,6 +144,15 @@ public final class ServingConfig extends AppConfig {
                                     + " as a disagreement when the two models fall on different"
                                     + " sides of it.")
                     .define(
+                            SHADOW_MAX_DISAGREEMENT,
+                            Type.DOUBLE,
+                            1.0,
+                            ConfigDef.Range.between(0, 1),
+                            Importance.MEDIUM,
+                            "Shadow mode: a shadow that disagreed with the model in service on"
+                                    + " more than this share of its vectors is refused (gate"
+                                    + " shadow-disagreement); 1 promotes it whatever it did.")
+                    .define(
                             ARTIFACT_TIMEOUT_MS,
                             Type.LONG,
                             10_000L,
@@ -201,7 +211,10 @@ public final class ServingConfig extends AppConfig {
     }
 
     public ModelSwitch.ShadowSettings shadow() {
-        return new ModelSwitch.ShadowSettings(getLong(SHADOW_EVENTS), getDouble(SHADOW_THRESHOLD));
+        return new ModelSwitch.ShadowSettings(
+                getLong(SHADOW_EVENTS),
+                getDouble(SHADOW_THRESHOLD),
+                getDouble(SHADOW_MAX_DISAGREEMENT));
     }
 
     public ArtifactFetcher.Settings artifacts() {

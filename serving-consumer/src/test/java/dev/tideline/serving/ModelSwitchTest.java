@@ -109,6 +109,61 @@ class ModelSwitchTest {
     }
 
     @Test
+    void refusesAShadowThatDisagreesMoreThanAllowedAndPromotesOneThatDoesNot() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ModelSwitch shadowed =
+                new ModelSwitch(
+                        new ModelGates(
+                                TestModels.FINGERPRINT,
+                                4,
+                                new ScoringOptions(ScoringDevice.CPU, 1, false)),
+                        meters,
+                        3,
+                        Duration.ofMinutes(1),
+                        new ModelSwitch.ShadowSettings(100, 0.5, 0.2));
+        shadowed.offer(TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), 4));
+        shadowed.offer(TestModels.release(2, TestModels.logistic(new float[] {0, 1, 0, 0}, 0), 4));
+        ModelSwitch.Live disagreeing = shadowed.acquireShadow();
+        disagreeing.scorer().release();
+        shadowed.recordShadowScores(new float[] {0.1f, 0.9f}, new float[] {0.8f, 0.2f}, 2);
+        shadowed.reportShadow(disagreeing, 100, 21, false);
+
+        assertThat(shadowed.version()).as("21% disagreement, 20% allowed: refused").isEqualTo(1);
+        assertThat(disagreeing.scorer().isClosed()).isTrue();
+        assertThat(
+                        meters.get("tideline.serving.model.refusals")
+                                .tag("gate", "shadow-disagreement")
+                                .counter()
+                                .count())
+                .isEqualTo(1);
+        assertThat(
+                        shadowed.offer(
+                                TestModels.release(
+                                        2, TestModels.logistic(new float[] {0, 1, 0, 0}, 0), 4)))
+                .as("a refused shadow is not offered again")
+                .isFalse();
+        assertThat(
+                        meters.get("tideline.serving.shadow.scores")
+                                .tag("model", "shadow")
+                                .summary()
+                                .mean())
+                .isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(
+                        meters.get("tideline.serving.shadow.scores")
+                                .tag("model", "champion")
+                                .summary()
+                                .count())
+                .isEqualTo(2);
+
+        shadowed.offer(TestModels.release(3, TestModels.logistic(new float[] {2, 0, 0, 0}, 0), 4));
+        ModelSwitch.Live agreeing = shadowed.acquireShadow();
+        agreeing.scorer().release();
+        shadowed.reportShadow(agreeing, 100, 20, false);
+        assertThat(shadowed.version()).as("20% disagreement: promoted").isEqualTo(3);
+        shadowed.close();
+    }
+
+    @Test
     void scoresANewReleaseInTheShadowThenPromotesIt() {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         ModelSwitch shadowed =

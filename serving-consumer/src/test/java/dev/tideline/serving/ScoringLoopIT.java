@@ -422,7 +422,7 @@ class ScoringLoopIT {
                         meters,
                         3,
                         Duration.ofMinutes(1),
-                        new ModelSwitch.ShadowSettings(300, 0.5));
+                        new ModelSwitch.ShadowSettings(300, 0.5, 0.5));
         try (ModelWatcher watcher =
                 new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "shadow");
@@ -446,23 +446,51 @@ class ScoringLoopIT {
                                 return shadow != null;
                             });
             assertThat(models.version()).isEqualTo(1);
-            vectors(stack, catalog, 200, 1_000);
-            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 1_000);
+            vectors(stack, catalog, 200, 600);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 600);
+            await().atMost(TIMEOUT).until(() -> models.shadowVersion() < 0);
+            assertThat(meters.get("tideline.serving.shadow.disagreement").gauge().value())
+                    .as("shadow scores are compared with the served ones")
+                    .isGreaterThan(0.9);
+            assertThat(
+                            meters.get("tideline.serving.model.refusals")
+                                    .tag("gate", "shadow-disagreement")
+                                    .counter()
+                                    .count())
+                    .as("v2 disagreed on more than half its vectors: refused")
+                    .isEqualTo(1);
+            assertThat(models.version()).isEqualTo(1);
+
+            // v3 agrees with v1 on every vector: promoted after its 300.
+            publish(
+                    stack,
+                    catalog,
+                    TestModels.release(3, TestModels.logistic(new float[] {2, 0, 0, 0}, 0), WIDTH));
+            await().atMost(TIMEOUT).until(() -> models.shadowVersion() == 3);
+            vectors(stack, catalog, 600, 1_200);
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= 1_200);
 
             List<Prediction> after =
                     predictions(stack, catalog).stream()
                             .filter(p -> Integer.parseInt(p.getTxnId().substring(4)) >= 200)
                             .toList();
-            assertThat(after).hasSize(800);
-            long byV1 = after.stream().filter(p -> p.getModelVersion() == 1L).count();
-            assertThat(byV1).as("v1 serves while v2 is in the shadow").isGreaterThanOrEqualTo(300);
-            assertThat(after.size() - byV1).as("then v2 serves").isPositive();
-            assertThat(models.version()).isEqualTo(2);
-            assertThat(meters.get("tideline.serving.shadow.compared").counter().count())
-                    .isEqualTo(byV1);
-            assertThat(meters.get("tideline.serving.shadow.disagreement").gauge().value())
-                    .as("shadow scores are compared with the served ones")
-                    .isGreaterThan(0.9);
+            assertThat(after).hasSize(1_000);
+            assertThat(after).noneMatch(p -> p.getModelVersion() == 2L);
+            long byV3 = after.stream().filter(p -> p.getModelVersion() == 3L).count();
+            assertThat(after.size() - byV3)
+                    .as("v1 serves while v2 and then v3 are in the shadow")
+                    .isGreaterThanOrEqualTo(600);
+            assertThat(byV3).as("then v3 serves").isPositive();
+            assertThat(models.version()).isEqualTo(3);
+            double compared = meters.get("tideline.serving.shadow.compared").counter().count();
+            assertThat(compared).as("both shadows scored their 300").isGreaterThanOrEqualTo(600);
+            assertThat(
+                            meters.get("tideline.serving.shadow.scores")
+                                    .tag("model", "shadow")
+                                    .summary()
+                                    .count())
+                    .as("every compared score is in the shadow's distribution")
+                    .isEqualTo((long) compared);
             loop.close();
         } finally {
             models.close();
