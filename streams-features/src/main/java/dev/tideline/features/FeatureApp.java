@@ -105,7 +105,11 @@ public final class FeatureApp implements Engine {
         this.streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
         if (server != null) {
-            server.attach(streams, computer, advertised(config, server.port()));
+            server.attach(
+                    streams,
+                    computer,
+                    spec.hasMerchantFeatures() ? new MerchantComputer(spec) : null,
+                    advertised(config, server.port()));
         }
     }
 

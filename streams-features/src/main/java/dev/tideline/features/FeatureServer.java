@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code GET /features/{entityId}[?at=epochMillis]}: the entity's current features as JSON. A
  *       key owned by another instance is answered with a 307 redirect to that instance.
+ *   <li>{@code GET /features/merchant/{merchantId}[?at=epochMillis]}: the merchant features of a
+ *       merchant, as a payment there would see them besides itself; redirected the same way.
  *   <li>{@code GET /health}: 200 when the Streams client is RUNNING (ready), else 503; {@code
  *       /health/live} is 200 while it has not failed.
  *   <li>{@code GET /metrics}: Prometheus text.
@@ -43,19 +45,30 @@ final class FeatureServer implements AutoCloseable {
     private final OpsServer ops;
     private volatile KafkaStreams streams;
     private volatile FeatureComputer computer;
+    private volatile MerchantComputer merchants;
     private volatile HostInfo self;
 
     FeatureServer(String host, int port, PrometheusMeterRegistry registry) {
         this.ops = OpsServer.start(host, port, FeatureConfig.HTTP_PORT, registry, this::health);
         ops.context("/features/", this::features);
+        // The longer path wins: merchant ids are asked for under their own prefix.
+        ops.context("/features/merchant/", this::merchant);
     }
 
     int port() {
         return ops.port();
     }
 
-    void attach(KafkaStreams streams, FeatureComputer computer, String advertised) {
+    /**
+     * @param merchants the spec's merchant features, or null when it has none
+     */
+    void attach(
+            KafkaStreams streams,
+            FeatureComputer computer,
+            MerchantComputer merchants,
+            String advertised) {
         this.computer = computer;
+        this.merchants = merchants;
         this.self = HostInfo.buildFromEndpoint(advertised);
         this.streams = streams;
     }
@@ -85,18 +98,7 @@ final class FeatureServer implements AutoCloseable {
                 return;
             }
             if (!owner.activeHost().equals(self)) {
-                String query = ex.getRequestURI().getRawQuery();
-                String location =
-                        "http://"
-                                + owner.activeHost().host()
-                                + ":"
-                                + owner.activeHost().port()
-                                + "/features/"
-                                + URLEncoder.encode(entity, StandardCharsets.UTF_8)
-                                        .replace("+", "%20")
-                                + (query == null ? "" : "?" + query);
-                ex.getResponseHeaders().add("Location", location);
-                send(ex, 307, error("entity " + entity + " is served by " + owner.activeHost()));
+                redirect(ex, owner, "/features/", entity, "entity");
                 return;
             }
             ReadOnlyKeyValueStore<String, byte[]> entities =
@@ -144,6 +146,92 @@ final class FeatureServer implements AutoCloseable {
             log.warn("Feature query {} failed", ex.getRequestURI(), e);
             send(ex, 500, error(e.toString()));
         }
+    }
+
+    private void merchant(HttpExchange ex) throws IOException {
+        try (ex) {
+            if (!"GET".equals(ex.getRequestMethod())) {
+                send(ex, 405, error("use GET"));
+                return;
+            }
+            KafkaStreams s = streams;
+            if (s == null || s.state() != KafkaStreams.State.RUNNING) {
+                send(ex, 503, error("not ready: " + (s == null ? "starting" : s.state())));
+                return;
+            }
+            MerchantComputer m = merchants;
+            if (m == null) {
+                send(ex, 404, error("the feature spec has no merchant features"));
+                return;
+            }
+            String prefix = "/features/merchant/";
+            String raw = ex.getRequestURI().getRawPath().substring(prefix.length());
+            String merchant = URLDecoder.decode(raw, StandardCharsets.UTF_8);
+            if (merchant.isEmpty()) {
+                send(ex, 400, error("give a merchant id: /features/merchant/{merchantId}"));
+                return;
+            }
+            KeyQueryMetadata owner =
+                    s.queryMetadataForKey(
+                            FeatureTopology.MERCHANT_STORE, merchant, Serdes.String().serializer());
+            if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
+                send(ex, 503, error("partition metadata unavailable (rebalancing); retry"));
+                return;
+            }
+            if (!owner.activeHost().equals(self)) {
+                redirect(ex, owner, prefix, merchant, "merchant");
+                return;
+            }
+            ReadOnlyKeyValueStore<String, byte[]> store =
+                    s.store(
+                            StoreQueryParameters.fromNameAndType(
+                                            FeatureTopology.MERCHANT_STORE,
+                                            QueryableStoreTypes.<String, byte[]>keyValueStore())
+                                    .withPartition(owner.partition()));
+            byte[] state = store.get(merchant);
+            if (state == null || !m.state().compatible(state)) {
+                send(ex, 404, error("no feature state for merchant " + merchant));
+                return;
+            }
+            long latest = MerchantState.latestPayment(state);
+            long at = queryLong(ex, "at", latest);
+            FeatureSpec spec = m.spec();
+            ObjectNode body = JSON.createObjectNode();
+            body.put("merchant_id", merchant);
+            body.put("spec_id", spec.id());
+            body.put("spec_version", spec.version());
+            body.put("spec_fingerprint", spec.fingerprint());
+            body.put("as_of", Instant.ofEpochMilli(at).toString());
+            body.put("latest_payment_time", Instant.ofEpochMilli(latest).toString());
+            body.put("served_by", self.host() + ":" + self.port());
+            ObjectNode values = body.putObject("features");
+            m.current(state, at).forEach(values::put);
+            send(ex, 200, body);
+        } catch (InvalidStateStoreException e) {
+            send(ex, 503, error("state store not queryable yet (" + e.getMessage() + "); retry"));
+        } catch (IllegalArgumentException e) {
+            send(ex, 400, error(e.getMessage()));
+        } catch (RuntimeException e) {
+            log.warn("Merchant query {} failed", ex.getRequestURI(), e);
+            send(ex, 500, error(e.toString()));
+        }
+    }
+
+    /** A 307 to the instance that owns {@code key}, with the same path and query. */
+    private static void redirect(
+            HttpExchange ex, KeyQueryMetadata owner, String prefix, String key, String what)
+            throws IOException {
+        String query = ex.getRequestURI().getRawQuery();
+        String location =
+                "http://"
+                        + owner.activeHost().host()
+                        + ":"
+                        + owner.activeHost().port()
+                        + prefix
+                        + URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20")
+                        + (query == null ? "" : "?" + query);
+        ex.getResponseHeaders().add("Location", location);
+        send(ex, 307, error(what + " " + key + " is served by " + owner.activeHost()));
     }
 
     private OpsServer.Health health(String path) {

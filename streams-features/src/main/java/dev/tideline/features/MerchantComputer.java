@@ -3,7 +3,9 @@ package dev.tideline.features;
 import dev.tideline.features.FeatureDef.MerchantFeature;
 import dev.tideline.schemas.avro.FeatureVector;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Completes a vector with the spec's merchant features from the merchant's state, folding the
@@ -54,21 +56,35 @@ final class MerchantComputer {
         state.addPayment(merchant, t, amount);
         List<Float> values = new ArrayList<>(vector.getValues());
         for (int j = 0; j < features.length; j++) {
-            double[] totals = state.totals(merchant, windowOf[j], t);
-            double value =
-                    switch (features[j].agg()) {
-                        case COUNT -> totals[0];
-                        case AMOUNT_MEAN ->
-                                totals[0] == 0 ? features[j].defaultValue() : totals[1] / totals[0];
-                        case FRAUD_COUNT -> totals[2];
-                        case FRAUD_RATE ->
-                                totals[0] == 0
-                                        ? features[j].defaultValue()
-                                        : Math.min(1.0, totals[2] / totals[0]);
-                    };
-            values.set(positions[j], (float) value);
+            values.set(positions[j], (float) value(merchant, j, t));
         }
         return FeatureVector.newBuilder(vector).setValues(values).build();
+    }
+
+    /**
+     * The merchant features of a merchant's state as of {@code at}, by name in the spec's order,
+     * folding nothing in: what a payment at the merchant at {@code at} would see besides itself.
+     */
+    Map<String, Double> current(byte[] merchant, long at) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (int j = 0; j < features.length; j++) {
+            out.put(features[j].name(), value(merchant, j, at));
+        }
+        return out;
+    }
+
+    /** Merchant feature {@code j} of a merchant's state as of {@code t}. */
+    private double value(byte[] merchant, int j, long t) {
+        double[] totals = state.totals(merchant, windowOf[j], t);
+        return switch (features[j].agg()) {
+            case COUNT -> totals[0];
+            case AMOUNT_MEAN -> totals[0] == 0 ? features[j].defaultValue() : totals[1] / totals[0];
+            case FRAUD_COUNT -> totals[2];
+            case FRAUD_RATE ->
+                    totals[0] == 0
+                            ? features[j].defaultValue()
+                            : Math.min(1.0, totals[2] / totals[0]);
+        };
     }
 
     /** Folds in a fraud reported at {@code reportedAt}. */

@@ -333,7 +333,7 @@ class FeatureStageIT {
                     .limit(600)
                     .forEach(input::add);
             produce(stack, catalog, input, 0, input.size(), Partitioning.LIBRDKAFKA);
-            vectors(stack, catalog, "api", 600, a, b);
+            Map<String, List<Float>> vectors = vectors(stack, catalog, "api", 600, a, b);
             await().atMost(TIMEOUT)
                     .until(
                             () ->
@@ -368,6 +368,56 @@ class FeatureStageIT {
             assertThat(servedBy)
                     .containsExactlyInAnyOrder(
                             "localhost:" + a.httpPort(), "localhost:" + b.httpPort());
+
+            // Merchants too, from either instance: the merchant features as of the merchant's
+            // latest payment count at least what that payment's own vector counted (payments
+            // reach a merchant from several entity tasks, an earlier one possibly after it) and
+            // no more than the merchant's payments.
+            Map<String, List<Transaction>> byMerchant = new HashMap<>();
+            for (ProducerRecord<byte[], byte[]> r : input.subList(ACCOUNT_RECORDS, input.size())) {
+                Transaction tx =
+                        catalog.transactions()
+                                .valueSerde()
+                                .deserializer()
+                                .deserialize(catalog.transactions().name(), r.value());
+                byMerchant.computeIfAbsent(tx.getMerchantId(), m -> new ArrayList<>()).add(tx);
+            }
+            int countAt = a.spec().featureNames().indexOf("merchant_txn_count_1h");
+            Set<String> merchantsServedBy = new HashSet<>();
+            for (Map.Entry<String, List<Transaction>> m : byMerchant.entrySet()) {
+                Transaction last =
+                        m.getValue().stream()
+                                .max(java.util.Comparator.comparing(Transaction::getEventTime))
+                                .orElseThrow();
+                for (FeatureApp asked : List.of(a, b)) {
+                    HttpResponse<String> response =
+                            await().atMost(TIMEOUT)
+                                    .until(
+                                            () ->
+                                                    Http.getFollowingRedirects(
+                                                            "http://localhost:"
+                                                                    + asked.httpPort()
+                                                                    + "/features/merchant/"
+                                                                    + m.getKey()),
+                                            r -> r.statusCode() == 200);
+                    JsonNode body = JSON.readTree(response.body());
+                    assertThat(body.path("merchant_id").asText()).isEqualTo(m.getKey());
+                    assertThat(body.path("latest_payment_time").asText())
+                            .isEqualTo(last.getEventTime().toString());
+                    double count = body.path("features").path("merchant_txn_count_1h").asDouble();
+                    assertThat(count)
+                            .as("%s's payments in the last hour", m.getKey())
+                            .isGreaterThanOrEqualTo(vectors.get(last.getTxnId()).get(countAt))
+                            .isLessThanOrEqualTo(m.getValue().size());
+                    assertThat(body.path("features").has("merchant_fraud_rate_24h")).isTrue();
+                    merchantsServedBy.add(body.path("served_by").asText());
+                }
+            }
+            assertThat(merchantsServedBy).hasSize(2);
+            assertThat(
+                            Http.get("http://localhost:" + a.httpPort() + "/features/merchant/none")
+                                    .statusCode())
+                    .isIn(307, 404);
 
             assertThat(Http.get("http://localhost:" + a.httpPort() + "/health").statusCode())
                     .isEqualTo(200);
