@@ -119,7 +119,7 @@ public final class FeatureComputer {
             } else if (f instanceof EventFeature e) {
                 values[i] = e.field().number(event);
             } else if (f instanceof ProfileFeature p) {
-                values[i] = profile(p, profile, t, event);
+                values[i] = profile(p, profile, t, event, creditDigits(event));
             } else if (f instanceof MerchantFeature m) {
                 values[i] = m.defaultValue(); // the merchant's own state fills it in, downstream
             } else if (f instanceof DerivedFeature d) {
@@ -156,7 +156,7 @@ public final class FeatureComputer {
             } else if (f instanceof ProfileFeature p
                     && (p.field() == ProfileField.ACCOUNT_AGE_DAYS
                             || p.field() == ProfileField.RISK_TIER)) {
-                out.put(f.name(), profile(p, profile, asOfMs, null));
+                out.put(f.name(), profile(p, profile, asOfMs, null, 0));
             }
         }
         return out;
@@ -235,7 +235,19 @@ public final class FeatureComputer {
         }
     }
 
-    private static double profile(ProfileFeature p, Profile profile, long t, Event event) {
+    /**
+     * The minor-unit digits the account's credit limit is read in: the payment's currency, or the
+     * spec's base currency when amounts are converted to it.
+     */
+    private int creditDigits(Event event) {
+        Money money = spec.money();
+        return money.converts()
+                ? TransactionValidator.currencyDigits(money.base())
+                : event.currencyDigits();
+    }
+
+    private static double profile(
+            ProfileFeature p, Profile profile, long t, Event event, int creditDigits) {
         if (profile == null) {
             return p.defaultValue();
         }
@@ -243,7 +255,7 @@ public final class FeatureComputer {
             case ACCOUNT_AGE_DAYS:
                 return Math.max(0, t - profile.createdAtMs()) / MS_PER_DAY;
             case CREDIT_LIMIT:
-                return profile.creditLimitMinor() / Math.pow(10, event.currencyDigits());
+                return profile.creditLimitMinor() / Math.pow(10, creditDigits);
             case RISK_TIER:
                 return profile.riskTier();
             case IS_FOREIGN:

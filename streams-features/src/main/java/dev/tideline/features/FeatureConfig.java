@@ -76,8 +76,9 @@ public final class FeatureConfig extends AppConfig {
                             1_000_000.0,
                             ConfigDef.Range.atLeast(1),
                             Importance.MEDIUM,
-                            "Largest plausible amount in major units; larger ones are dead-lettered"
-                                    + " as amount-out-of-range.")
+                            "Largest plausible amount in major units (of the spec's base currency"
+                                    + " when it has one); larger ones are dead-lettered as"
+                                    + " amount-out-of-range.")
                     .define(
                             MAX_FUTURE_SKEW,
                             Type.STRING,

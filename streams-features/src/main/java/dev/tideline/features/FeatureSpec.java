@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -43,6 +44,7 @@ public final class FeatureSpec {
     private final Duration grace;
     private final List<Window> windows;
     private final List<FeatureDef> features;
+    private final Money money;
     private final String canonical;
     private final String fingerprint;
 
@@ -52,13 +54,15 @@ public final class FeatureSpec {
             int tilesPerWindow,
             Duration grace,
             List<Window> windows,
-            List<FeatureDef> features) {
+            List<FeatureDef> features,
+            Money money) {
         this.id = id;
         this.version = version;
         this.tilesPerWindow = tilesPerWindow;
         this.grace = grace;
         this.windows = List.copyOf(windows);
         this.features = List.copyOf(features);
+        this.money = money;
         this.canonical = canonicalJson();
         this.fingerprint = Digests.sha256(canonical);
     }
@@ -124,6 +128,11 @@ public final class FeatureSpec {
         return windows;
     }
 
+    /** The base currency and rates amounts are converted with, or {@link Money#NONE}. */
+    Money money() {
+        return money;
+    }
+
     public List<FeatureDef> features() {
         return features;
     }
@@ -166,6 +175,14 @@ public final class FeatureSpec {
         root.put("version", version);
         root.put("tiles_per_window", tilesPerWindow);
         root.put("grace", grace.toString());
+        if (money.converts()) {
+            // Only when set: specs without a base currency keep their fingerprints.
+            root.put("base_currency", money.base());
+            ObjectNode rates = root.putObject("rates");
+            money.rates().entrySet().stream()
+                    .sorted(Map.Entry.comparingByKey())
+                    .forEach(r -> rates.put(r.getKey(), r.getValue()));
+        }
         ArrayNode ws = root.putArray("windows");
         windows.forEach(w -> ws.addObject().put("name", w.name()).put("size", w.size().toString()));
         ArrayNode fs = root.putArray("features");
@@ -225,7 +242,8 @@ public final class FeatureSpec {
                 tilesPerWindow,
                 grace,
                 windows,
-                features.stream().filter(f -> !(f instanceof MerchantFeature)).toList());
+                features.stream().filter(f -> !(f instanceof MerchantFeature)).toList(),
+                money);
     }
 
     /** Whether any feature is keyed by merchant: the stage then keeps merchant state too. */

@@ -122,7 +122,10 @@ public final class FeatureTopology {
 
         TransactionValidator validator =
                 new TransactionValidator(
-                        options.maxAmount(), options.maxFutureSkew(), options.clock());
+                        options.maxAmount(),
+                        options.maxFutureSkew(),
+                        options.clock(),
+                        spec.money());
         int partitions = transactions.partitions();
         Map<String, KStream<String, Arrival>> arrived =
                 builder.stream(

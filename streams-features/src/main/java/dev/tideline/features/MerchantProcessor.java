@@ -67,9 +67,17 @@ final class MerchantProcessor implements Processor<String, MerchantInput, String
         if (latest != Long.MIN_VALUE && latest < t - idleMs) {
             state = layout.newState(); // idle past every window: as if evicted
         }
+        // As the entity side counted it: in the spec's base currency when it converts.
         double amount =
-                v.getAmountMinor()
-                        / Math.pow(10, TransactionValidator.currencyDigits(v.getCurrency()));
+                computer.spec()
+                        .money()
+                        .toBase(
+                                v.getAmountMinor()
+                                        / Math.pow(
+                                                10,
+                                                TransactionValidator.currencyDigits(
+                                                        v.getCurrency())),
+                                v.getCurrency());
         FeatureVector done = computer.complete(state, v, amount);
         merchants.put(merchant, state);
         context.forward(record.withKey(v.getEntityId()).withValue(done).withTimestamp(t));

@@ -35,7 +35,15 @@ final class SpecParser {
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_.-]*");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_]+");
     private static final Set<String> ROOT_KEYS =
-            Set.of("id", "version", "tiles_per_window", "grace", "windows", "features");
+            Set.of(
+                    "id",
+                    "version",
+                    "tiles_per_window",
+                    "grace",
+                    "base_currency",
+                    "rates",
+                    "windows",
+                    "features");
     private static final Set<String> FEATURE_KEYS =
             Set.of(
                     "name",
@@ -100,7 +108,49 @@ final class SpecParser {
         if (grace.compareTo(smallest) > 0) {
             throw fail("grace " + grace + " is longer than the smallest window " + smallest);
         }
-        return new FeatureSpec(id, version, tiles, grace, List.copyOf(windows.values()), features);
+        return new FeatureSpec(
+                id, version, tiles, grace, List.copyOf(windows.values()), features, money(root));
+    }
+
+    /** {@code base_currency} and {@code rates}: both or neither. */
+    private Money money(JsonNode root) {
+        JsonNode base = root.get("base_currency");
+        JsonNode rates = root.get("rates");
+        if (base == null && rates == null) {
+            return Money.NONE;
+        }
+        if (base == null || !base.isTextual() || rates == null || !rates.isObject()) {
+            throw fail(
+                    "base_currency (an ISO 4217 code) and rates (a mapping of currency to units of"
+                            + " the base currency per unit) go together");
+        }
+        String code = base.asText();
+        currency(code, "base_currency");
+        Map<String, Double> out = new LinkedHashMap<>();
+        var fields = rates.fields();
+        while (fields.hasNext()) {
+            var e = fields.next();
+            currency(e.getKey(), "rates");
+            if (!e.getValue().isNumber()
+                    || !(e.getValue().asDouble() > 0)
+                    || Double.isInfinite(e.getValue().asDouble())) {
+                throw fail(
+                        "rates: the rate of "
+                                + e.getKey()
+                                + " must be a positive number, not "
+                                + e.getValue());
+            }
+            out.put(e.getKey(), e.getValue().asDouble());
+        }
+        return new Money(code, out);
+    }
+
+    private void currency(String code, String where) {
+        try {
+            TransactionValidator.currencyDigits(code);
+        } catch (RejectedRecordException e) {
+            throw fail(where + ": " + e.getMessage());
+        }
     }
 
     private Map<String, Window> windows(JsonNode node, int tiles) {

@@ -24,14 +24,24 @@ final class TransactionValidator {
     private static final Map<String, Integer> DIGITS = new ConcurrentHashMap<>();
 
     private final double maxAmount;
+    private final Money money;
     private final long maxFutureSkewMs;
     private final Clock clock;
 
     /**
-     * @param maxAmount the largest plausible amount, in major units of any currency
+     * @param maxAmount the largest plausible amount, in major units of any currency (of the base
+     *     currency when the spec converts)
      * @param maxFutureSkew how far ahead of {@code clock} an event time may be
      */
     TransactionValidator(double maxAmount, Duration maxFutureSkew, Clock clock) {
+        this(maxAmount, maxFutureSkew, clock, Money.NONE);
+    }
+
+    /**
+     * @param money how amounts in several currencies are converted to one before they count
+     */
+    TransactionValidator(double maxAmount, Duration maxFutureSkew, Clock clock, Money money) {
+        this.money = money;
         this.maxAmount = maxAmount;
         this.maxFutureSkewMs = maxFutureSkew.toMillis();
         this.clock = clock;
@@ -66,14 +76,15 @@ final class TransactionValidator {
                     INVALID_AMOUNT, "amount_minor must be positive, not " + tx.getAmountMinor());
         }
         int digits = currencyDigits(tx.getCurrency());
-        double amount = tx.getAmountMinor() / Math.pow(10, digits);
+        // In the spec's base currency when it has one: sums and means then add like to like.
+        double amount = money.toBase(tx.getAmountMinor() / Math.pow(10, digits), tx.getCurrency());
         if (amount > maxAmount) {
             throw new RejectedRecordException(
                     AMOUNT_OUT_OF_RANGE,
                     "amount "
                             + amount
                             + " "
-                            + tx.getCurrency()
+                            + (money.converts() ? money.base() : tx.getCurrency())
                             + " exceeds the bound "
                             + maxAmount
                             + " (tideline.features.max-amount)");

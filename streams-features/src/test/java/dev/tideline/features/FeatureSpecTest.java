@@ -32,7 +32,8 @@ class FeatureSpecTest {
         FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
 
         assertThat(spec.id()).isEqualTo("payments");
-        assertThat(spec.version()).isEqualTo(2);
+        assertThat(spec.version()).isEqualTo(3);
+        assertThat(spec.money().base()).isEqualTo("EUR");
         assertThat(spec.grace()).isEqualTo(Duration.ofMinutes(2));
         assertThat(spec.windows()).extracting(Window::name).containsExactly("5m", "1h", "24h");
         assertThat(spec.featureNames())
@@ -57,7 +58,7 @@ class FeatureSpecTest {
         // Changing the default spec changes what every deployed model reads: it must be deliberate,
         // and come with a new spec version. Update this value only together with the version.
         assertThat(FeatureSpec.builtin(FeatureSpec.DEFAULT).fingerprint())
-                .isEqualTo("7f880b6859de2edd657c8a901c106df3499314bf22757074f984c23e1226e669");
+                .isEqualTo("cc7e0487ec478d183b854b2154daa393eabf9d1e264bf900b598e85f62847ea6");
     }
 
     @Test
@@ -115,6 +116,37 @@ class FeatureSpecTest {
         assertThat(FeatureSpec.parse(reordered, "b").fingerprint()).isNotEqualTo(base);
         assertThat(FeatureSpec.parse(regraced, "c").fingerprint()).isNotEqualTo(base);
         assertThat(FeatureSpec.parse(redefaulted, "d").fingerprint()).isNotEqualTo(base);
+    }
+
+    @Test
+    void aBaseCurrencyAndItsRatesArePartOfTheFingerprintAndChecked() {
+        String base = FeatureSpec.parse(SMALL, "a").fingerprint();
+        String converting =
+                SMALL.replace(
+                        "grace: PT30S", "grace: PT30S\nbase_currency: EUR\nrates: {USD: 0.9}");
+        FeatureSpec spec = FeatureSpec.parse(converting, "b");
+        assertThat(spec.fingerprint()).isNotEqualTo(base);
+        assertThat(spec.money().toBase(100, "USD")).isEqualTo(90.0);
+        assertThat(spec.money().toBase(100, "EUR")).isEqualTo(100.0);
+        assertThat(
+                        FeatureSpec.parse(converting.replace("USD: 0.9", "USD: 0.91"), "c")
+                                .fingerprint())
+                .isNotEqualTo(spec.fingerprint());
+
+        assertThatThrownBy(
+                        () ->
+                                FeatureSpec.parse(
+                                        SMALL.replace(
+                                                "grace: PT30S", "grace: PT30S\nbase_currency: EUR"),
+                                        "d"))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("go together");
+        assertThatThrownBy(() -> FeatureSpec.parse(converting.replace("0.9", "-1"), "e"))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("rate of USD must be a positive number");
+        assertThatThrownBy(() -> FeatureSpec.parse(converting.replace("USD", "DOLLARS"), "f"))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("rates");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -46,7 +46,7 @@ class FeatureTopologyIT {
     /** On a tile boundary of every default window (25 s, 5 min and 2 h tiles). */
     private static final Instant T = Instant.parse("2026-11-23T10:00:00Z");
 
-    private final FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
+    private FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
     private TopologyTestDriver driver;
     private TopicCatalog catalog;
     private FeatureMetrics metrics;
@@ -145,7 +145,7 @@ class FeatureTopologyIT {
         assertThat(out.get(2).key()).isEqualTo("e1");
         assertThat(out.get(2).timestamp()).isEqualTo(T.plusSeconds(600).toEpochMilli());
         assertThat(v.getSpecId()).isEqualTo("payments");
-        assertThat(v.getSpecVersion()).isEqualTo(2);
+        assertThat(v.getSpecVersion()).isEqualTo(3);
         assertThat(v.getSpecFingerprint()).isEqualTo(spec.fingerprint());
         assertThat(v.getValues()).hasSize(spec.size());
 
@@ -271,8 +271,10 @@ class FeatureTopologyIT {
 
     @Test
     void deadLettersAVectorWithANonFiniteValue() {
-        // Amounts near Long.MAX_VALUE yen overflow the float of a tile's sum of squares.
+        // Amounts near Long.MAX_VALUE yen overflow the float of a tile's sum of squares, taken as
+        // they are (the built-in spec without its conversion to euros).
         driver.close();
+        spec = singleCurrency(spec);
         open(Map.of(FeatureConfig.MAX_AMOUNT, "1e30"));
         for (int i = 0; i < 24; i++) {
             Transaction tx =
@@ -421,6 +423,95 @@ class FeatureTopologyIT {
         expect(out.get("p5"), "merchant_fraud_rate_24h", 2.0 / 4);
         // The entity side is unchanged by the detour: p5 is e2's second payment.
         expect(out.get("p5"), "txn_count_24h", 2);
+    }
+
+    @Test
+    void convertsEveryAmountToTheSpecsBaseCurrencyBeforeItCounts() {
+        driver.close();
+        spec =
+                FeatureSpec.parse(
+                        String.join(
+                                "\n",
+                                "id: mixed",
+                                "version: 1",
+                                "base_currency: EUR",
+                                "rates: {USD: 0.9, JPY: 0.006}",
+                                "windows:",
+                                "  - {name: 1h, size: PT1H}",
+                                "  - {name: 24h, size: PT24H}",
+                                "features:",
+                                "  - {name: amount, kind: event, field: amount}",
+                                "  - {name: amount_sum, kind: window, agg: sum, field: amount,"
+                                        + " windows: [1h]}",
+                                "  - {name: amount_mean, kind: window, agg: mean, field: amount,"
+                                        + " windows: [24h]}",
+                                "  - {name: large_txn_count, kind: window, agg: count, where:"
+                                        + " {field: amount, gte: 100}, windows: [24h]}",
+                                "  - {name: credit_limit, kind: profile, field: credit_limit,"
+                                        + " default: 0}",
+                                "  - {name: merchant_amount_mean, kind: merchant, key: merchant_id,"
+                                        + " agg: amount_mean, windows: [1h]}"),
+                        "mixed");
+        open(Map.of());
+        accounts.pipeInput(
+                "e1",
+                account("e1", T.minus(Duration.ofDays(90)), 500_000, "DE", RiskTier.LOW),
+                T.minus(Duration.ofDays(90)));
+        // 100 EUR, 100 USD (90 EUR), 10,000 JPY (no minor units: 60 EUR), and 50 CHF, for which
+        // the spec has no rate.
+        send(tx("p1", "e1", "m1", 10_000, "DE", Channel.CARD_PRESENT, T));
+        send(
+                withCurrency(
+                        tx("p2", "e1", "m1", 10_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(60)),
+                        "USD"));
+        send(
+                withCurrency(
+                        tx(
+                                "p3",
+                                "e1",
+                                "m1",
+                                10_000,
+                                "DE",
+                                Channel.CARD_PRESENT,
+                                T.plusSeconds(120)),
+                        "JPY"));
+        send(
+                withCurrency(
+                        tx("p4", "e1", "m1", 5_000, "DE", Channel.CARD_PRESENT, T.plusSeconds(180)),
+                        "CHF"));
+
+        Map<String, FeatureVector> out = new HashMap<>();
+        features.readRecordsToList().forEach(r -> out.put(r.value().getTxnId(), r.value()));
+        assertThat(out).containsOnlyKeys("p1", "p2", "p3");
+        expect(out.get("p2"), "amount", 90);
+        expect(out.get("p3"), "amount", 60);
+        expect(out.get("p3"), "amount_sum_1h", 250);
+        expect(out.get("p3"), "amount_mean_24h", 250.0 / 3);
+        expect(out.get("p3"), "large_txn_count_24h", 1);
+        expect(out.get("p3"), "merchant_amount_mean_1h", 250.0 / 3);
+        // The credit limit is read in the base currency's minor units.
+        expect(out.get("p3"), "credit_limit", 5_000);
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead)
+                .extracting(r -> header(r.headers(), DeadLetter.REASON))
+                .containsExactly("unknown-currency");
+        assertThat(header(dead.get(0).headers(), DeadLetter.ERROR_MESSAGE))
+                .contains("no rate for currency 'CHF'");
+    }
+
+    /** {@code spec} as written, but adding amounts as they are, in whatever currency. */
+    private static FeatureSpec singleCurrency(FeatureSpec spec) {
+        try (var in =
+                FeatureSpec.class.getResourceAsStream("specs/" + FeatureSpec.DEFAULT + ".yaml")) {
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return FeatureSpec.parse(
+                    text.lines()
+                            .filter(l -> !l.startsWith("base_currency:") && !l.startsWith("rates:"))
+                            .collect(java.util.stream.Collectors.joining("\n")),
+                    spec.id() + " in one currency");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static Label label(String txn, String account, String merchant, boolean fraud, Instant at) {
