@@ -15,7 +15,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Checks the tiled state against a brute-force oracle that keeps every event: on random streams
  * with out-of-order events and events on tile and window boundaries, each tiled window equals the
- * oracle over the tiles it promises, and that span is the sliding window to within one tile.
+ * oracle over the tiles it promises, and that span is the sliding window to within one tile. The
+ * oracle is the definition the README gives under "Order within the grace": an out-of-order event's
+ * windows count every event processed so far whose tile is not after its own, and its history
+ * features read the events processed before it.
  */
 class TiledWindowOracleTest {
 
