@@ -2,16 +2,19 @@ package dev.tideline.training;
 
 import dev.tideline.ops.config.AppConfig;
 import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.schemas.model.ReleaseSignature;
 import dev.tideline.training.join.LabelJoin;
 import dev.tideline.training.learn.TrainingSettings;
 import dev.tideline.training.model.Optimizer;
 import dev.tideline.training.publish.SpecIdentity;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigException;
 
 /** The training job's settings, loaded in layers; unknown keys refuse start-up by name. */
 public final class TrainingConfig extends AppConfig {
@@ -52,6 +55,8 @@ public final class TrainingConfig extends AppConfig {
     public static final String TRANSACTION_TIMEOUT_MS = P + "transaction-timeout-ms";
     public static final String RESTART_ATTEMPTS = P + "restart-attempts";
     public static final String RESTART_DELAY_MS = P + "restart-delay-ms";
+    public static final String SIGNING_KEY = P + "signing-key";
+    public static final String SIGNING_KEY_ID = P + "signing-key-id";
     public static final String HTTP_HOST = P + "http.host";
     public static final String HTTP_PORT = P + "http.port";
 
@@ -319,10 +324,33 @@ public final class TrainingConfig extends AppConfig {
                             2_000L,
                             ConfigDef.Range.atLeast(0),
                             Importance.LOW,
-                            "Pause before a restart.");
+                            "Pause before a restart.")
+                    .define(
+                            SIGNING_KEY,
+                            Type.STRING,
+                            "",
+                            Importance.MEDIUM,
+                            "Ed25519 private key (PKCS#8 PEM file, readable on every TaskManager)"
+                                    + " that signs each release; empty publishes unsigned"
+                                    + " releases.")
+                    .define(
+                            SIGNING_KEY_ID,
+                            Type.STRING,
+                            "tideline",
+                            new ConfigDef.NonEmptyString(),
+                            Importance.MEDIUM,
+                            "The id serving knows the signing key's public half by.");
 
     public TrainingConfig(Map<String, String> values) {
         super(DEFINITION, P, values);
+        String key = getString(SIGNING_KEY);
+        if (!key.isBlank()) {
+            try {
+                ReleaseSignature.privateKey(Path.of(key));
+            } catch (RuntimeException e) {
+                throw new ConfigException(SIGNING_KEY, key, e.getMessage());
+            }
+        }
     }
 
     public TrainingSettings training() {

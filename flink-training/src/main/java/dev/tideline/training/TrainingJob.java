@@ -296,7 +296,10 @@ public final class TrainingJob {
                                 config,
                                 contracts,
                                 group + "-models",
-                                new ReleaseWriter(contracts),
+                                new ReleaseWriter(
+                                        contracts,
+                                        config.getString(TrainingConfig.SIGNING_KEY),
+                                        config.getString(TrainingConfig.SIGNING_KEY_ID)),
                                 DeliveryGuarantee.EXACTLY_ONCE))
                 .uid("sink-models")
                 .name("models.v1")

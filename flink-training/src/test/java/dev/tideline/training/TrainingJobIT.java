@@ -11,10 +11,15 @@ import dev.tideline.schemas.DeadLetter;
 import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.model.ReleaseSignature;
 import dev.tideline.testkit.PlantedFraud;
 import dev.tideline.testkit.TestCatalogs;
 import dev.tideline.testkit.Topics;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +38,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 @WithLocalStack
 class TrainingJobIT {
@@ -210,9 +216,14 @@ class TrainingJobIT {
 
     @Test
     void trainsAndPublishesAHiddenLayerModelThatOnnxRuntimeServes(
-            LocalStack stack, TestNamespace ns) throws Exception {
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         PlantedFraud data = new PlantedFraud(16_000, 13);
+        // Releases signed with a key generated here, as an operator's would be.
+        KeyPair signer = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path key = dir.resolve("signing.pem");
+        Files.writeString(
+                key, ReleaseSignature.pem("PRIVATE KEY", signer.getPrivate().getEncoded()));
         JobClient job =
                 start(
                         stack,
@@ -223,7 +234,9 @@ class TrainingJobIT {
                         Map.of(
                                 TrainingConfig.KIND, "mlp",
                                 TrainingConfig.HIDDEN, "16",
-                                TrainingConfig.STATE_BACKEND, "rocksdb"));
+                                TrainingConfig.STATE_BACKEND, "rocksdb",
+                                TrainingConfig.SIGNING_KEY, key.toString(),
+                                TrainingConfig.SIGNING_KEY_ID, "trainer-1"));
         try {
             awaitRunning(job);
             data.produce(stack.bootstrapServers(), catalog, 4_000);
@@ -241,6 +254,16 @@ class TrainingJobIT {
             assertThat(new PlantedFraud(10_000, 99).auc(last))
                     .as("holdout AUC of the released MLP")
                     .isGreaterThanOrEqualTo(0.9);
+            assertThat(releases(stack, catalog, "fraud-mlp"))
+                    .allSatisfy(
+                            r ->
+                                    assertThat(
+                                                    ReleaseSignature.verify(
+                                                            r,
+                                                            Map.of(
+                                                                    "trainer-1",
+                                                                    signer.getPublic())))
+                                            .isEqualTo(ReleaseSignature.Check.VALID));
         } finally {
             job.cancel().get();
         }

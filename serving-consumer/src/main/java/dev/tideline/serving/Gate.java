@@ -2,6 +2,12 @@ package dev.tideline.serving;
 
 /** The checks a model release must pass before it scores anything, in the order they run. */
 public enum Gate {
+    /** With trusted keys configured: the release carries no signature. */
+    UNSIGNED("unsigned"),
+    /** With trusted keys configured: it is signed with a key id none of them has. */
+    UNKNOWN_KEY("unknown-key"),
+    /** Its signature does not match what it signs: tampered, or signed with another key. */
+    BAD_SIGNATURE("bad-signature"),
     /** Releases flagged not-for-promotion by training are never used. */
     NOT_PROMOTABLE("not-promotable"),
     /** The release carries neither model bytes nor an artifact URI. */

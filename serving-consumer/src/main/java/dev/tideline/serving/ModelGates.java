@@ -3,9 +3,12 @@ package dev.tideline.serving;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.model.Canary;
 import dev.tideline.schemas.model.Digests;
+import dev.tideline.schemas.model.ReleaseSignature;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.security.PublicKey;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +24,7 @@ public final class ModelGates {
     private final int width;
     private final ScoringOptions options;
     private final ArtifactFetcher artifacts;
+    private final Map<String, PublicKey> trusted;
 
     /** Gates for releases that carry their bytes inline; a release with only a URI is refused. */
     public ModelGates(String specFingerprint, int width, ScoringOptions options) {
@@ -35,10 +39,24 @@ public final class ModelGates {
      */
     public ModelGates(
             String specFingerprint, int width, ScoringOptions options, ArtifactFetcher artifacts) {
+        this(specFingerprint, width, options, artifacts, Map.of());
+    }
+
+    /**
+     * @param trusted the public keys, by key id, one of which must have signed a release before any
+     *     other gate looks at it; empty to take unsigned releases
+     */
+    public ModelGates(
+            String specFingerprint,
+            int width,
+            ScoringOptions options,
+            ArtifactFetcher artifacts,
+            Map<String, PublicKey> trusted) {
         this.specFingerprint = specFingerprint;
         this.width = width;
         this.options = options;
         this.artifacts = artifacts;
+        this.trusted = Map.copyOf(trusted);
     }
 
     /** The outcome: a loaded scorer, or the gate that refused the release. */
@@ -100,6 +118,32 @@ public final class ModelGates {
     }
 
     private Refused checkMetadata(String model, ModelRelease release) {
+        if (!trusted.isEmpty()) {
+            ReleaseSignature.Check check = ReleaseSignature.verify(release, trusted);
+            switch (check) {
+                case VALID -> {}
+                case UNSIGNED -> {
+                    return new Refused(Gate.UNSIGNED, model + " is not signed");
+                }
+                case UNKNOWN_KEY -> {
+                    return new Refused(
+                            Gate.UNKNOWN_KEY,
+                            model
+                                    + " is signed with key "
+                                    + release.getSigningKeyId()
+                                    + ", not one of the trusted "
+                                    + new java.util.TreeSet<>(trusted.keySet()));
+                }
+                case BAD_SIGNATURE -> {
+                    return new Refused(
+                            Gate.BAD_SIGNATURE,
+                            model
+                                    + "'s signature does not verify with key "
+                                    + release.getSigningKeyId()
+                                    + ": tampered, or signed with another key");
+                }
+            }
+        }
         if (!release.getPromotable()) {
             return new Refused(Gate.NOT_PROMOTABLE, model + " is flagged not for promotion");
         }

@@ -1,8 +1,11 @@
 package dev.tideline.serving;
 
 import dev.tideline.ops.config.AppConfig;
+import dev.tideline.schemas.model.ReleaseSignature;
 import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -16,6 +19,7 @@ public final class ServingConfig extends AppConfig {
     public static final String GROUP_ID = PREFIX + "group-id";
     public static final String INSTANCE_ID = PREFIX + "instance-id";
     public static final String STATE_DIR = PREFIX + "state-dir";
+    public static final String TRUSTED_KEYS = PREFIX + "trusted-keys";
     public static final String MODEL = PREFIX + "model";
     public static final String SPEC_FINGERPRINT = PREFIX + "spec-fingerprint";
     public static final String INPUT_WIDTH = PREFIX + "input-width";
@@ -53,6 +57,14 @@ public final class ServingConfig extends AppConfig {
                                     + " <group-id>-<instance-id>, so a restarted replica fences its"
                                     + " previous self. Default: <host>-<n>, the lowest slot no live"
                                     + " replica on this host holds.")
+                    .define(
+                            TRUSTED_KEYS,
+                            Type.LIST,
+                            "",
+                            Importance.HIGH,
+                            "Public keys that sign releases, as key-id=path-to-PEM pairs: with any"
+                                    + " set, a release must be signed by one of them before any"
+                                    + " other gate; empty takes unsigned releases.")
                     .define(
                             STATE_DIR,
                             Type.STRING,
@@ -194,6 +206,27 @@ public final class ServingConfig extends AppConfig {
     public ServingConfig(Map<String, String> values) {
         super(DEFINITION, PREFIX, values);
         artifacts(); // refuses a breaker threshold larger than its window, naming the key
+        trustedKeys(); // refuses a key that cannot be read, naming the key
+    }
+
+    /** The trusted signing keys, by key id; a bad entry or key refuses start-up by name. */
+    public Map<String, PublicKey> trustedKeys() {
+        Map<String, PublicKey> keys = new LinkedHashMap<>();
+        for (String entry : getList(TRUSTED_KEYS)) {
+            int eq = entry.indexOf('=');
+            if (eq <= 0 || eq == entry.length() - 1) {
+                throw new ConfigException(
+                        TRUSTED_KEYS, entry, "give each key as key-id=path-to-public-key.pem");
+            }
+            try {
+                keys.put(
+                        entry.substring(0, eq).trim(),
+                        ReleaseSignature.publicKey(Path.of(entry.substring(eq + 1).trim())));
+            } catch (RuntimeException e) {
+                throw new ConfigException(TRUSTED_KEYS, entry, e.getMessage());
+            }
+        }
+        return keys;
     }
 
     /** The transactional id of the replica whose instance id is {@code instance}. */

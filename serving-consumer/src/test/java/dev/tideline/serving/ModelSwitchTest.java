@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.model.Digests;
+import dev.tideline.schemas.model.ReleaseSignature;
 import dev.tideline.testkit.TestModels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
@@ -12,7 +13,11 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +33,76 @@ class ModelSwitchTest {
                     registry,
                     3,
                     Duration.ofMinutes(1));
+
+    @Test
+    void withTrustedKeysServesOnlySignedReleasesAndCountsEachRefusalByReason() throws Exception {
+        KeyPair trainer = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        KeyPair stranger = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        ModelSwitch signedOnly =
+                new ModelSwitch(
+                        new ModelGates(
+                                TestModels.FINGERPRINT,
+                                4,
+                                new ScoringOptions(ScoringDevice.CPU, 1, false),
+                                null,
+                                Map.of("trainer-1", trainer.getPublic())),
+                        meters);
+        byte[] onnx = TestModels.logistic(new float[] {1, 0, 0, 0}, 0);
+
+        assertThat(signedOnly.offer(TestModels.release(1, onnx, 4))).isFalse();
+        ModelRelease tampered =
+                ModelRelease.newBuilder(
+                                ReleaseSignature.sign(
+                                        TestModels.release(2, onnx, 4),
+                                        trainer.getPrivate(),
+                                        "trainer-1"))
+                        .setOnnx(
+                                java.nio.ByteBuffer.wrap(
+                                        TestModels.logistic(new float[] {9, 9, 9, 9}, 0)))
+                        .setSha256(
+                                dev.tideline.schemas.model.Digests.sha256(
+                                        TestModels.logistic(new float[] {9, 9, 9, 9}, 0)))
+                        .build();
+        assertThat(signedOnly.offer(tampered)).as("other bytes under v2's signature").isFalse();
+        assertThat(
+                        signedOnly.offer(
+                                ReleaseSignature.sign(
+                                        TestModels.release(3, onnx, 4),
+                                        stranger.getPrivate(),
+                                        "trainer-1")))
+                .as("signed by another key under the trusted id")
+                .isFalse();
+        assertThat(
+                        signedOnly.offer(
+                                ReleaseSignature.sign(
+                                        TestModels.release(4, onnx, 4),
+                                        stranger.getPrivate(),
+                                        "stranger")))
+                .isFalse();
+        assertThat(signedOnly.version())
+                .as("nothing unsigned or badly signed serves")
+                .isEqualTo(-1);
+        for (String reason : List.of("unsigned", "bad-signature", "unknown-key")) {
+            assertThat(
+                            meters.get("tideline.serving.model.refusals")
+                                    .tag("gate", reason)
+                                    .counter()
+                                    .count())
+                    .as(reason)
+                    .isEqualTo(reason.equals("bad-signature") ? 2 : 1);
+        }
+
+        assertThat(
+                        signedOnly.offer(
+                                ReleaseSignature.sign(
+                                        TestModels.release(5, onnx, 4),
+                                        trainer.getPrivate(),
+                                        "trainer-1")))
+                .isTrue();
+        assertThat(signedOnly.version()).isEqualTo(5);
+        signedOnly.close();
+    }
 
     @Test
     void servesOnlyNewerReleasesThatPassTheirGates() {
