@@ -74,6 +74,33 @@ final class FeatureServer implements AutoCloseable {
     }
 
     private void features(HttpExchange ex) throws IOException {
+        serve(ex, "/features/", FeatureTopology.ENTITY_STORE, "entity", null, this::entityFeatures);
+    }
+
+    private void merchant(HttpExchange ex) throws IOException {
+        serve(
+                ex,
+                "/features/merchant/",
+                FeatureTopology.MERCHANT_STORE,
+                "merchant",
+                merchants == null ? "the feature spec has no merchant features" : null,
+                this::merchantFeatures);
+    }
+
+    /** Answers a key's query from this instance, which owns the key's partition of the store. */
+    private interface Answer {
+        void answer(HttpExchange ex, KafkaStreams s, String key, int partition) throws IOException;
+    }
+
+    /**
+     * What both queries share: GET only, a running Streams client, the key after {@code prefix},
+     * and a 307 to the instance that owns it in {@code store}, else {@code answer}.
+     *
+     * @param absent a 404's reason when this instance has nothing of the kind, else null
+     */
+    private void serve(
+            HttpExchange ex, String prefix, String store, String what, String absent, Answer answer)
+            throws IOException {
         try (ex) {
             if (!"GET".equals(ex.getRequestMethod())) {
                 send(ex, 405, error("use GET"));
@@ -84,60 +111,31 @@ final class FeatureServer implements AutoCloseable {
                 send(ex, 503, error("not ready: " + (s == null ? "starting" : s.state())));
                 return;
             }
-            String raw = ex.getRequestURI().getRawPath().substring("/features/".length());
-            String entity = URLDecoder.decode(raw, StandardCharsets.UTF_8);
-            if (entity.isEmpty()) {
-                send(ex, 400, error("give an entity id: /features/{entityId}"));
+            if (absent != null) {
+                send(ex, 404, error(absent));
+                return;
+            }
+            String raw = ex.getRequestURI().getRawPath().substring(prefix.length());
+            String key = URLDecoder.decode(raw, StandardCharsets.UTF_8);
+            if (key.isEmpty()) {
+                String article = "aeiou".indexOf(what.charAt(0)) >= 0 ? "an " : "a ";
+                send(
+                        ex,
+                        400,
+                        error("give " + article + what + " id: " + prefix + "{" + what + "Id}"));
                 return;
             }
             KeyQueryMetadata owner =
-                    s.queryMetadataForKey(
-                            FeatureTopology.ENTITY_STORE, entity, Serdes.String().serializer());
+                    s.queryMetadataForKey(store, key, Serdes.String().serializer());
             if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
                 send(ex, 503, error("partition metadata unavailable (rebalancing); retry"));
                 return;
             }
             if (!owner.activeHost().equals(self)) {
-                redirect(ex, owner, "/features/", entity, "entity");
+                redirect(ex, owner, prefix, key, what);
                 return;
             }
-            ReadOnlyKeyValueStore<String, byte[]> entities =
-                    s.store(
-                            StoreQueryParameters.fromNameAndType(
-                                            FeatureTopology.ENTITY_STORE,
-                                            QueryableStoreTypes.<String, byte[]>keyValueStore())
-                                    .withPartition(owner.partition()));
-            ReadOnlyKeyValueStore<String, ValueAndTimestamp<Account>> accounts =
-                    s.store(
-                            StoreQueryParameters.fromNameAndType(
-                                            FeatureTopology.ACCOUNT_STORE,
-                                            QueryableStoreTypes
-                                                    .<String, Account>timestampedKeyValueStore())
-                                    .withPartition(owner.partition()));
-            byte[] state = entities.get(entity);
-            if (state == null || !computer.layout().compatible(state)) {
-                send(ex, 404, error("no feature state for entity " + entity));
-                return;
-            }
-            long latest = StateLayout.latestEventTime(state);
-            long at = queryLong(ex, "at", latest);
-            ValueAndTimestamp<Account> account = accounts.get(entity);
-            Profile profile =
-                    account == null || account.value() == null ? null : Profile.of(account.value());
-            ObjectNode body = JSON.createObjectNode();
-            FeatureSpec spec = computer.spec();
-            body.put("entity_id", entity);
-            body.put("spec_id", spec.id());
-            body.put("spec_version", spec.version());
-            body.put("spec_fingerprint", spec.fingerprint());
-            body.put("as_of", Instant.ofEpochMilli(at).toString());
-            body.put("latest_event_time", Instant.ofEpochMilli(latest).toString());
-            body.put("served_by", self.host() + ":" + self.port());
-            ObjectNode values = body.putObject("features");
-            for (Map.Entry<String, Double> e : computer.current(state, at, profile).entrySet()) {
-                values.put(e.getKey(), e.getValue());
-            }
-            send(ex, 200, body);
+            answer.answer(ex, s, key, owner.partition());
         } catch (InvalidStateStoreException e) {
             send(ex, 503, error("state store not queryable yet (" + e.getMessage() + "); retry"));
         } catch (IllegalArgumentException e) {
@@ -148,73 +146,75 @@ final class FeatureServer implements AutoCloseable {
         }
     }
 
-    private void merchant(HttpExchange ex) throws IOException {
-        try (ex) {
-            if (!"GET".equals(ex.getRequestMethod())) {
-                send(ex, 405, error("use GET"));
-                return;
-            }
-            KafkaStreams s = streams;
-            if (s == null || s.state() != KafkaStreams.State.RUNNING) {
-                send(ex, 503, error("not ready: " + (s == null ? "starting" : s.state())));
-                return;
-            }
-            MerchantComputer m = merchants;
-            if (m == null) {
-                send(ex, 404, error("the feature spec has no merchant features"));
-                return;
-            }
-            String prefix = "/features/merchant/";
-            String raw = ex.getRequestURI().getRawPath().substring(prefix.length());
-            String merchant = URLDecoder.decode(raw, StandardCharsets.UTF_8);
-            if (merchant.isEmpty()) {
-                send(ex, 400, error("give a merchant id: /features/merchant/{merchantId}"));
-                return;
-            }
-            KeyQueryMetadata owner =
-                    s.queryMetadataForKey(
-                            FeatureTopology.MERCHANT_STORE, merchant, Serdes.String().serializer());
-            if (owner == null || owner == KeyQueryMetadata.NOT_AVAILABLE) {
-                send(ex, 503, error("partition metadata unavailable (rebalancing); retry"));
-                return;
-            }
-            if (!owner.activeHost().equals(self)) {
-                redirect(ex, owner, prefix, merchant, "merchant");
-                return;
-            }
-            ReadOnlyKeyValueStore<String, byte[]> store =
-                    s.store(
-                            StoreQueryParameters.fromNameAndType(
-                                            FeatureTopology.MERCHANT_STORE,
-                                            QueryableStoreTypes.<String, byte[]>keyValueStore())
-                                    .withPartition(owner.partition()));
-            byte[] state = store.get(merchant);
-            if (state == null || !m.state().compatible(state)) {
-                send(ex, 404, error("no feature state for merchant " + merchant));
-                return;
-            }
-            long latest = MerchantState.latestPayment(state);
-            long at = queryLong(ex, "at", latest);
-            FeatureSpec spec = m.spec();
-            ObjectNode body = JSON.createObjectNode();
-            body.put("merchant_id", merchant);
-            body.put("spec_id", spec.id());
-            body.put("spec_version", spec.version());
-            body.put("spec_fingerprint", spec.fingerprint());
-            body.put("as_of", Instant.ofEpochMilli(at).toString());
-            body.put("latest_payment_time", Instant.ofEpochMilli(latest).toString());
-            body.put("served_by", self.host() + ":" + self.port());
-            ObjectNode values = body.putObject("features");
-            m.current(state, at).forEach(values::put);
-            send(ex, 200, body);
-        } catch (InvalidStateStoreException e) {
-            send(ex, 503, error("state store not queryable yet (" + e.getMessage() + "); retry"));
-        } catch (IllegalArgumentException e) {
-            send(ex, 400, error(e.getMessage()));
-        } catch (RuntimeException e) {
-            log.warn("Merchant query {} failed", ex.getRequestURI(), e);
-            send(ex, 500, error(e.toString()));
+    private void entityFeatures(HttpExchange ex, KafkaStreams s, String entity, int partition)
+            throws IOException {
+        ReadOnlyKeyValueStore<String, byte[]> entities =
+                s.store(
+                        StoreQueryParameters.fromNameAndType(
+                                        FeatureTopology.ENTITY_STORE,
+                                        QueryableStoreTypes.<String, byte[]>keyValueStore())
+                                .withPartition(partition));
+        ReadOnlyKeyValueStore<String, ValueAndTimestamp<Account>> accounts =
+                s.store(
+                        StoreQueryParameters.fromNameAndType(
+                                        FeatureTopology.ACCOUNT_STORE,
+                                        QueryableStoreTypes
+                                                .<String, Account>timestampedKeyValueStore())
+                                .withPartition(partition));
+        byte[] state = entities.get(entity);
+        if (state == null || !computer.layout().compatible(state)) {
+            send(ex, 404, error("no feature state for entity " + entity));
+            return;
         }
+        long latest = StateLayout.latestEventTime(state);
+        long at = queryLong(ex, "at", latest);
+        ValueAndTimestamp<Account> account = accounts.get(entity);
+        Profile profile =
+                account == null || account.value() == null ? null : Profile.of(account.value());
+        ObjectNode body = JSON.createObjectNode();
+        FeatureSpec spec = computer.spec();
+        body.put("entity_id", entity);
+        body.put("spec_id", spec.id());
+        body.put("spec_version", spec.version());
+        body.put("spec_fingerprint", spec.fingerprint());
+        body.put("as_of", Instant.ofEpochMilli(at).toString());
+        body.put("latest_event_time", Instant.ofEpochMilli(latest).toString());
+        body.put("served_by", self.host() + ":" + self.port());
+        ObjectNode values = body.putObject("features");
+        for (Map.Entry<String, Double> e : computer.current(state, at, profile).entrySet()) {
+            values.put(e.getKey(), e.getValue());
+        }
+        send(ex, 200, body);
+    }
+
+    private void merchantFeatures(HttpExchange ex, KafkaStreams s, String merchant, int partition)
+            throws IOException {
+        ReadOnlyKeyValueStore<String, byte[]> store =
+                s.store(
+                        StoreQueryParameters.fromNameAndType(
+                                        FeatureTopology.MERCHANT_STORE,
+                                        QueryableStoreTypes.<String, byte[]>keyValueStore())
+                                .withPartition(partition));
+        byte[] state = store.get(merchant);
+        MerchantComputer m = merchants;
+        if (state == null || !m.state().compatible(state)) {
+            send(ex, 404, error("no feature state for merchant " + merchant));
+            return;
+        }
+        long latest = MerchantState.latestPayment(state);
+        long at = queryLong(ex, "at", latest);
+        FeatureSpec spec = m.spec();
+        ObjectNode body = JSON.createObjectNode();
+        body.put("merchant_id", merchant);
+        body.put("spec_id", spec.id());
+        body.put("spec_version", spec.version());
+        body.put("spec_fingerprint", spec.fingerprint());
+        body.put("as_of", Instant.ofEpochMilli(at).toString());
+        body.put("latest_payment_time", Instant.ofEpochMilli(latest).toString());
+        body.put("served_by", self.host() + ":" + self.port());
+        ObjectNode values = body.putObject("features");
+        m.current(state, at).forEach(values::put);
+        send(ex, 200, body);
     }
 
     /** A 307 to the instance that owns {@code key}, with the same path and query. */
