@@ -22,6 +22,7 @@ import picocli.CommandLine.Unmatched;
         },
         subcommands = {
             BenchCommand.Features.class,
+            BenchCommand.Eviction.class,
             BenchCommand.Serving.class,
             BenchCommand.Training.class
         })
@@ -67,6 +68,18 @@ final class BenchCommand implements Runnable {
     static final class Features extends Forwarded {
         Features() {
             super(ModuleJvm.BENCH_PIPELINE, "dev.tideline.bench.Bench", List.of("features"));
+        }
+    }
+
+    @Command(
+            name = "eviction",
+            description =
+                    "The stall an eviction run puts on a stream thread whose store holds a million"
+                            + " entities, beside a full scan of that store; prints one JSON line"
+                            + " last.")
+    static final class Eviction extends Forwarded {
+        Eviction() {
+            super(ModuleJvm.BENCH_PIPELINE, "dev.tideline.bench.Bench", List.of("eviction"));
         }
     }
 

@@ -419,7 +419,15 @@ class TidelineCliIT {
     @Test
     void eachBenchmarkAnswersHelpWithItsOptions() throws Exception {
         Map<String, String> options =
-                Map.of("features", "--entities", "serving", "--rate", "training", "--examples");
+                Map.of(
+                        "features",
+                        "--entities",
+                        "eviction",
+                        "--entity-ttl",
+                        "serving",
+                        "--rate",
+                        "training",
+                        "--examples");
         for (Map.Entry<String, String> b : options.entrySet()) {
             for (String flag : List.of("--help", "-h")) {
                 Run run = run("bench", b.getKey(), flag);

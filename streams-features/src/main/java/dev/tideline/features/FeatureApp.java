@@ -56,6 +56,7 @@ public final class FeatureApp implements Engine {
     private FeatureApp(FeatureConfig config) {
         this.config = config;
         this.spec = config.spec();
+        config.entityTtl(spec); // checked against the spec before anything connects
         this.computer = new FeatureComputer(spec);
         SchemaRegistryClient registryClient = config.registry();
         this.catalog = ClientSettings.catalog(config.values(), registryClient);
@@ -141,6 +142,7 @@ public final class FeatureApp implements Engine {
         return new FeatureTopology.Options(
                 config.getDouble(FeatureConfig.MAX_AMOUNT),
                 config.duration(FeatureConfig.EVICTION_INTERVAL),
+                config.entityTtl(config.spec()),
                 config.duration(FeatureConfig.MAX_FUTURE_SKEW),
                 Clock.systemUTC(),
                 DEFAULT_MAX_REQUEST_BYTES - RECORD_OVERHEAD_BYTES);

@@ -23,6 +23,7 @@ public final class FeatureConfig extends AppConfig {
     public static final String MAX_AMOUNT = PREFIX + "max-amount";
     public static final String MAX_FUTURE_SKEW = PREFIX + "max-future-skew";
     public static final String EVICTION_INTERVAL = PREFIX + "eviction-interval";
+    public static final String ENTITY_TTL = PREFIX + "entity-ttl";
     public static final String STANDBY_REPLICAS = PREFIX + "num-standby-replicas";
     public static final String STREAM_THREADS = PREFIX + "num-stream-threads";
     public static final String STATE_DIR = PREFIX + "state-dir";
@@ -95,6 +96,16 @@ public final class FeatureConfig extends AppConfig {
                             DURATION,
                             Importance.LOW,
                             "How often idle entities are looked for and deleted.")
+                    .define(
+                            ENTITY_TTL,
+                            Type.STRING,
+                            "P90D",
+                            DURATION,
+                            Importance.MEDIUM,
+                            "How long an entity's history (time since its last event, running"
+                                    + " statistics, last value) is kept after its latest event;"
+                                    + " at least the spec's longest window plus its grace and a"
+                                    + " tile.")
                     .define(
                             STANDBY_REPLICAS,
                             Type.INT,
@@ -171,6 +182,25 @@ public final class FeatureConfig extends AppConfig {
 
     public Duration duration(String key) {
         return Duration.parse(getString(key));
+    }
+
+    /**
+     * The entity TTL, checked against the spec: a TTL shorter than its longest window, grace and a
+     * tile would cut windows short, so it refuses start-up naming the key.
+     */
+    public Duration entityTtl(FeatureSpec spec) {
+        Duration ttl = duration(ENTITY_TTL);
+        if (ttl.compareTo(spec.idleAfter()) < 0) {
+            throw new ConfigException(
+                    ENTITY_TTL,
+                    getString(ENTITY_TTL),
+                    "must be at least the spec's longest window, grace and widest tile ("
+                            + spec.idleAfter()
+                            + " for "
+                            + spec
+                            + ")");
+        }
+        return ttl;
     }
 
     /** The spec, parsed; an invalid spec refuses start-up with the bad entry named. */

@@ -21,6 +21,7 @@ public final class FeatureMetrics {
     private final Counter evicted;
     private final Counter threadFailures;
     private final Timer latency;
+    private final Timer evictionRuns;
     private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
     private final Map<String, Long> entriesByTask = new ConcurrentHashMap<>();
 
@@ -67,6 +68,12 @@ public final class FeatureMetrics {
                         .minimumExpectedValue(Duration.ofNanos(1_000))
                         .maximumExpectedValue(Duration.ofSeconds(1))
                         .register(registry);
+        this.evictionRuns =
+                Timer.builder("tideline.features.eviction")
+                        .description(
+                                "Time the stream thread spends in one eviction run of one task:"
+                                        + " the stall it adds to that task's events")
+                        .register(registry);
         registry.gauge(
                 "tideline.features.state.entries",
                 entriesByTask,
@@ -111,6 +118,17 @@ public final class FeatureMetrics {
 
     void evicted(int n) {
         evicted.increment(n);
+    }
+
+    /** One eviction run of an entity task: how long it held the thread and what it removed. */
+    void eviction(long nanos, int evicted) {
+        evictionRuns.record(nanos, TimeUnit.NANOSECONDS);
+        this.evicted.increment(evicted);
+    }
+
+    /** The longest eviction run so far, in milliseconds. */
+    public double evictionMaxMs() {
+        return evictionRuns.max(TimeUnit.MILLISECONDS);
     }
 
     void stateEntries(String task, long entries) {

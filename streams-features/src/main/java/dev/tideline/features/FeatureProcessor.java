@@ -26,10 +26,13 @@ import org.slf4j.LoggerFactory;
  * the task that owns the entity (transactions arrive validated and judged late or not by {@link
  * ArrivalProcessor}).
  *
- * <p>An entity whose latest event is further behind the task's partition clock than the longest
- * window, the grace and a tile is idle: its state can never contribute to a window again, so it is
- * treated as new and, by the punctuator, deleted. Because the same rule is applied when an event
- * arrives, whether the punctuator ran first never changes a vector.
+ * <p>An entity keeps its history (time since its last event, its running statistics, its last
+ * value) for the entity TTL after its latest event, however long it stays silent; its window tiles
+ * empty out with time on their own. An entity whose latest event is further behind the task's
+ * partition clock than the TTL is treated as new and, by the punctuator, deleted. Because the same
+ * rule is applied when an event arrives, whether the punctuator ran first never changes a vector.
+ * The punctuator finds those entities through an {@link ExpiryIndex}, so a run costs what it
+ * evicts, not a scan of the store.
  */
 final class FeatureProcessor implements Processor<String, Arrival, String, FeatureVector> {
 
@@ -39,27 +42,32 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
     private final StateLayout layout;
     private final FeatureMetrics metrics;
     private final Duration evictionInterval;
-    private final long idleMs;
+    private final long ttlMs;
     private final int maxVectorBytes;
 
     private ProcessorContext<String, FeatureVector> context;
     private KeyValueStore<String, byte[]> entities;
     private KeyValueStore<Integer, Long> clocks;
     private TimestampedKeyValueStore<String, Account> accounts;
+    private ExpiryIndex expiry;
     private boolean warnedLayout;
 
+    /**
+     * @param entityTtl how long an entity's history is kept after its latest event; at least the
+     *     spec's {@link FeatureSpec#idleAfter()}, which {@link FeatureConfig#entityTtl} checks
+     */
     FeatureProcessor(
             FeatureComputer computer,
             FeatureMetrics metrics,
             Duration evictionInterval,
+            Duration entityTtl,
             int maxVectorBytes) {
         this.computer = computer;
         this.layout = computer.layout();
         this.metrics = metrics;
         this.evictionInterval = evictionInterval;
+        this.ttlMs = entityTtl.toMillis();
         this.maxVectorBytes = maxVectorBytes;
-        FeatureSpec spec = computer.spec();
-        this.idleMs = spec.maxWindow().toMillis() + spec.grace().toMillis() + spec.maxTileWidthMs();
     }
 
     @Override
@@ -68,6 +76,13 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
         this.entities = context.getStateStore(FeatureTopology.ENTITY_STORE);
         this.clocks = context.getStateStore(FeatureTopology.CLOCK_STORE);
         this.accounts = context.getStateStore(FeatureTopology.ACCOUNT_STORE);
+        this.expiry =
+                new ExpiryIndex(
+                        context.getStateStore(FeatureTopology.ENTITY_EXPIRY_STORE),
+                        ExpiryIndex.bucketFor(ttlMs));
+        if (!expiry.complete()) {
+            indexAll();
+        }
         context.schedule(evictionInterval, PunctuationType.WALL_CLOCK_TIME, now -> evictIdle());
     }
 
@@ -89,6 +104,10 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
         long now = Math.max(clock, t);
 
         byte[] stored = entities.get(event.entityId());
+        long before =
+                stored == null || !layout.compatible(stored)
+                        ? StateLayout.NO_TIME
+                        : StateLayout.latestEventTime(stored);
         byte[] state;
         if (stored != null && !layout.compatible(stored)) {
             if (!warnedLayout) {
@@ -100,7 +119,8 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
                 warnedLayout = true;
             }
             state = layout.newState();
-        } else if (stored == null || StateLayout.latestEventTime(stored) < now - idleMs) {
+        } else if (stored == null || before < now - ttlMs) {
+            // Silent past the TTL: as if evicted.
             state = layout.newState();
         } else {
             // Never mutate what the store handed out: a caching layer may still hold that array.
@@ -129,6 +149,7 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
                             + maxVectorBytes);
         }
         entities.put(event.entityId(), state);
+        expiry.moved(event.entityId(), before, StateLayout.latestEventTime(state));
         context.forward(record.withValue(vector).withTimestamp(t));
         metrics.vector(System.nanoTime() - start);
     }
@@ -178,29 +199,63 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
         return n;
     }
 
-    /** Deletes entities idle past the longest window, the grace and a tile. */
+    /**
+     * Deletes the entities whose latest event is further behind the partition clock than the TTL.
+     * The index names the candidates; each is checked against its state, which is the truth, and an
+     * index entry that no longer matches its entity's latest event is dropped.
+     */
     void evictIdle() {
         String task = context.taskId().toString();
         long clock = clock();
         if (clock != Arrival.UNKNOWN) {
-            long horizon = clock - idleMs;
-            List<String> idle = new ArrayList<>();
-            try (KeyValueIterator<String, byte[]> it = entities.all()) {
-                while (it.hasNext()) {
-                    KeyValue<String, byte[]> kv = it.next();
-                    if (!layout.compatible(kv.value)
-                            || StateLayout.latestEventTime(kv.value) < horizon) {
-                        idle.add(kv.key);
-                    }
+            long started = System.nanoTime();
+            long horizon = clock - ttlMs;
+            int evicted = 0;
+            List<ExpiryIndex.Candidate> candidates = expiry.before(horizon);
+            for (ExpiryIndex.Candidate c : candidates) {
+                byte[] state = entities.get(c.key());
+                if (state != null
+                        && (!layout.compatible(state)
+                                || StateLayout.latestEventTime(state) < horizon)) {
+                    entities.delete(c.key());
+                    evicted++;
                 }
+                // Either evicted, or active again under a later bucket's entry.
+                expiry.remove(c);
             }
-            idle.forEach(entities::delete);
-            if (!idle.isEmpty()) {
-                metrics.evicted(idle.size());
-                log.debug("Task {} evicted {} idle entities", task, idle.size());
+            metrics.eviction(System.nanoTime() - started, evicted);
+            if (!candidates.isEmpty()) {
+                log.debug(
+                        "Task {} evicted {} idle entities of {} candidates",
+                        task,
+                        evicted,
+                        candidates.size());
             }
         }
         metrics.stateEntries(task, entities.approximateNumEntries());
+    }
+
+    /**
+     * Indexes every entity of a store written before the index existed, once: a state of another
+     * layout is indexed as long expired, so the next run deletes it.
+     */
+    private void indexAll() {
+        int n = 0;
+        try (KeyValueIterator<String, byte[]> it = entities.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                long latest =
+                        layout.compatible(kv.value)
+                                ? StateLayout.latestEventTime(kv.value)
+                                : Long.MIN_VALUE / 2;
+                expiry.moved(kv.key, StateLayout.NO_TIME, latest);
+                n++;
+            }
+        }
+        expiry.markComplete();
+        if (n > 0) {
+            log.info("Task {} indexed {} entities for eviction", context.taskId(), n);
+        }
     }
 
     @Override

@@ -164,6 +164,14 @@ public final class FeatureSpec {
         return windows.stream().mapToLong(Window::widthMs).max().orElseThrow();
     }
 
+    /**
+     * How long after a key's latest event its window tiles can still count: the longest window, the
+     * grace and a tile. State kept longer only serves history features.
+     */
+    public Duration idleAfter() {
+        return maxWindow().plus(grace()).plusMillis(maxTileWidthMs());
+    }
+
     @Override
     public String toString() {
         return id + " v" + version + " (" + features.size() + " features, " + fingerprint + ")";

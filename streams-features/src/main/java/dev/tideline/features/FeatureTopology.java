@@ -39,6 +39,9 @@ public final class FeatureTopology {
     public static final String ACCOUNT_STORE = "feature-accounts";
     public static final String MERCHANT_STORE = "feature-merchant-state";
 
+    /** Entities by the bucket of their latest event time: what eviction reads, see ExpiryIndex. */
+    public static final String ENTITY_EXPIRY_STORE = "feature-entity-expiry";
+
     /**
      * The internal topic that takes transactions to their entity's owner: {@link #internalTopic}.
      */
@@ -56,6 +59,7 @@ public final class FeatureTopology {
 
     /** Settings of the topology itself, as opposed to the Streams client's. */
     /**
+     * @param entityTtl how long an entity's history is kept after its latest event
      * @param maxFutureSkew how far ahead of {@code clock} an event time may be; later ones are
      *     dead-lettered as {@code future-event-time}
      * @param clock the wall clock event times are judged against (a fixed one in tests)
@@ -66,13 +70,14 @@ public final class FeatureTopology {
     public record Options(
             double maxAmount,
             Duration evictionInterval,
+            Duration entityTtl,
             Duration maxFutureSkew,
             Clock clock,
             int maxVectorBytes) {
 
         /** These options with the largest vector the output topic takes. */
         public Options withMaxVectorBytes(int bytes) {
-            return new Options(maxAmount, evictionInterval, maxFutureSkew, clock, bytes);
+            return new Options(maxAmount, evictionInterval, entityTtl, maxFutureSkew, clock, bytes);
         }
     }
 
@@ -112,6 +117,12 @@ public final class FeatureTopology {
                                 Serdes.ByteArray())
                         // A busy entity's state reaches RocksDB and its changelog once per commit,
                         // not once per event.
+                        .withCachingEnabled());
+        builder.addStateStore(
+                Stores.keyValueStoreBuilder(
+                                Stores.persistentKeyValueStore(ENTITY_EXPIRY_STORE),
+                                Serdes.Bytes(),
+                                Serdes.ByteArray())
                         .withCachingEnabled());
         builder.addStateStore(
                 Stores.keyValueStoreBuilder(
@@ -171,9 +182,11 @@ public final class FeatureTopology {
                                                 new FeatureComputer(spec),
                                                 metrics,
                                                 options.evictionInterval(),
+                                                options.entityTtl(),
                                                 options.maxVectorBytes()),
                                 Named.as("features"),
                                 ENTITY_STORE,
+                                ENTITY_EXPIRY_STORE,
                                 CLOCK_STORE,
                                 ACCOUNT_STORE);
         if (spec.hasMerchantFeatures()) {

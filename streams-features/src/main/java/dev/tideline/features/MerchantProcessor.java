@@ -39,8 +39,7 @@ final class MerchantProcessor implements Processor<String, MerchantInput, String
         this.layout = computer.state();
         this.metrics = metrics;
         this.evictionInterval = evictionInterval;
-        FeatureSpec spec = computer.spec();
-        this.idleMs = spec.maxWindow().toMillis() + spec.grace().toMillis() + spec.maxTileWidthMs();
+        this.idleMs = computer.spec().idleAfter().toMillis();
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -78,6 +79,21 @@ class FeatureConfigTest {
         assertThatThrownBy(() -> new FeatureConfig(Map.of("tideline.registry.url", "http://r")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("tideline.kafka.bootstrap-servers");
+    }
+
+    @Test
+    void refusesAnEntityTtlShorterThanTheSpecsWindowsNamingTheKey() {
+        var config = new java.util.HashMap<>(REQUIRED);
+        FeatureSpec spec = new FeatureConfig(config).spec();
+        assertThat(new FeatureConfig(config).entityTtl(spec)).isEqualTo(Duration.ofDays(90));
+
+        config.put(FeatureConfig.ENTITY_TTL, "PT12H");
+        assertThatThrownBy(() -> new FeatureConfig(config).entityTtl(spec))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(FeatureConfig.ENTITY_TTL)
+                .hasMessageContaining(spec.idleAfter().toString());
+        config.put(FeatureConfig.ENTITY_TTL, spec.idleAfter().toString());
+        assertThat(new FeatureConfig(config).entityTtl(spec)).isEqualTo(spec.idleAfter());
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,10 +29,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
@@ -326,30 +329,77 @@ class FeatureTopologyIT {
     }
 
     @Test
-    void evictsIdleEntitiesAndTheirHistoryNoLongerCounts() {
-        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(FeatureTopology.ENTITY_STORE);
-        send(tx("a1", "idle", "m1", 10_000, "DE", Channel.ATM, T));
-        send(tx("b1", "busy", "m1", 10_000, "DE", Channel.ATM, T));
+    void aDormantEntityKeepsItsHistoryPastItsWindowsUntilTheTtl() {
+        Instant asleep = T.minus(Duration.ofDays(45));
+        send(tx("s1", "sleeper", "m1", 10_000, "DE", Channel.ATM, asleep));
+        send(
+                tx(
+                        "s2",
+                        "sleeper",
+                        "m1",
+                        20_000,
+                        "DE",
+                        Channel.ATM,
+                        asleep.plus(Duration.ofHours(1))));
+        // Another entity moves the partition clock past every window; the punctuator runs.
+        send(tx("b1", "busy", "m1", 10_000, "DE", Channel.ATM, T.minusSeconds(60)));
         driver.advanceWallClockTime(Duration.ofMinutes(1));
-        assertThat(store.get("idle")).isNotNull();
+        assertThat(driver.getKeyValueStore(FeatureTopology.ENTITY_STORE).get("sleeper"))
+                .isNotNull();
+        assertThat(metrics.evictions()).isZero();
 
-        // The partition's clock moves past the longest window, the grace and a tile.
-        Instant later =
-                T.plus(Duration.ofHours(24))
-                        .plus(Duration.ofMinutes(2))
-                        .plus(Duration.ofHours(2))
-                        .plusSeconds(1);
-        send(tx("b2", "busy", "m1", 10_000, "DE", Channel.ATM, later));
+        send(tx("s3", "sleeper", "m1", 500_000, "DE", Channel.ATM, T));
+        FeatureVector woke = features.readValuesToList().get(3);
+        assertThat(woke.getTxnId()).isEqualTo("s3");
+        expect(woke, "seconds_since_last", Duration.ofDays(45).minusHours(1).toSeconds());
+        expect(woke, "last_amount", 200);
+        expect(woke, "amount_zscore", (5000 - 150) / 50.0);
+        // The windows emptied out with time on their own.
+        expect(woke, "txn_count_24h", 1);
+        expect(woke, "amount_sum_1h", 5000);
+    }
+
+    @Test
+    void evictsOnlyEntitiesSilentPastTheTtlFindingThemThroughTheIndex() {
+        driver.close();
+        open(Map.of(FeatureConfig.ENTITY_TTL, "P2D"));
+        KeyValueStore<String, byte[]> store = driver.getKeyValueStore(FeatureTopology.ENTITY_STORE);
+        send(tx("i1", "idle", "m1", 10_000, "DE", Channel.ATM, T.minus(Duration.ofDays(5))));
+        send(tx("b1", "busy", "m1", 10_000, "DE", Channel.ATM, T.minus(Duration.ofDays(5))));
+        send(tx("b2", "busy", "m1", 10_000, "DE", Channel.ATM, T.minus(Duration.ofHours(1))));
+        send(tx("o1", "other", "m1", 10_000, "DE", Channel.ATM, T.minus(Duration.ofHours(1))));
+        // One entry per entity, under the bucket of its latest event: busy's moved with it.
+        assertThat(indexed()).containsExactlyInAnyOrder("idle", "busy", "other");
+
         driver.advanceWallClockTime(Duration.ofMinutes(1));
 
         assertThat(store.get("idle")).isNull();
         assertThat(store.get("busy")).isNotNull();
+        assertThat(store.get("other")).isNotNull();
         assertThat(metrics.evictions()).isEqualTo(1);
-        send(tx("a2", "idle", "m1", 10_000, "DE", Channel.ATM, later));
-        FeatureVector fresh = features.readValuesToList().get(3);
-        assertThat(fresh.getTxnId()).isEqualTo("a2");
+        assertThat(indexed()).containsExactlyInAnyOrder("busy", "other");
+        send(tx("i2", "idle", "m1", 10_000, "DE", Channel.ATM, T));
+        FeatureVector fresh = features.readValuesToList().get(4);
+        assertThat(fresh.getTxnId()).isEqualTo("i2");
         expect(fresh, "seconds_since_last", -1);
-        expect(fresh, "txn_count_24h", 1);
+        assertThat(indexed()).containsExactlyInAnyOrder("idle", "busy", "other");
+    }
+
+    /** The entities the expiry index holds, one per entry. */
+    private List<String> indexed() {
+        List<String> keys = new ArrayList<>();
+        KeyValueStore<Bytes, byte[]> index =
+                driver.getKeyValueStore(FeatureTopology.ENTITY_EXPIRY_STORE);
+        try (KeyValueIterator<Bytes, byte[]> it = index.all()) {
+            it.forEachRemaining(
+                    kv -> {
+                        byte[] k = kv.key.get();
+                        if (k.length > 8) {
+                            keys.add(new String(k, 8, k.length - 8, StandardCharsets.UTF_8));
+                        }
+                    });
+        }
+        return keys;
     }
 
     @Test

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
         name = "tideline bench",
         mixinStandardHelpOptions = true,
         description = "Benchmarks; each prints one machine-readable JSON line last.",
-        subcommands = {FeaturesBench.class, ServingBench.class})
+        subcommands = {FeaturesBench.class, EvictionBench.class, ServingBench.class})
 public final class Bench implements Runnable {
 
     @Spec CommandSpec spec;
