@@ -9,6 +9,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Cleans up after a stack whose JVM died without running its shutdown hooks ({@code kill -9}).
@@ -19,6 +22,8 @@ import java.util.List;
  * deletes the stack's directory. A stack that closes normally stops the reaper first.
  */
 final class StackReaper implements AutoCloseable {
+
+    private static final long EXIT_TIMEOUT_S = 5;
 
     private static final String SCRIPT =
             String.join(
@@ -94,10 +99,22 @@ final class StackReaper implements AutoCloseable {
         }
     }
 
+    /** Stops the reaper and returns once it and its children (a sleep, a forked shell) are gone. */
     @Override
     public void close() {
         // setsid forks when it is a process group leader; kill the whole tree to be sure.
-        process.descendants().forEach(ProcessHandle::destroy);
-        process.destroy();
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+        tree.add(process.toHandle());
+        tree.forEach(ProcessHandle::destroy);
+        for (ProcessHandle p : tree) {
+            try {
+                p.onExit().get(EXIT_TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                p.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
     }
 }
