@@ -9,6 +9,7 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -43,6 +44,8 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
     private transient Counter releases;
     private transient Counter candidates;
     private transient Counter failedValidation;
+    private transient volatile double lastVersion = Double.NaN;
+    private transient volatile double lastAuc = Double.NaN;
 
     /**
      * @param gateMinExamples the fewest examples since the last release (with both classes) on
@@ -64,6 +67,9 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         releases = metrics.counter("releases");
         candidates = metrics.counter("releases_not_promotable");
         failedValidation = metrics.counter("validation_failures");
+        // The newest release this subtask published, and the AUC its release record carries.
+        metrics.<Double, Gauge<Double>>gauge("last_release_version", () -> lastVersion);
+        metrics.<Double, Gauge<Double>>gauge("last_release_auc", () -> lastAuc);
     }
 
     @Override
@@ -150,6 +156,8 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         }
         published.update(last);
         releases.inc();
+        lastVersion = r.version;
+        lastAuc = m.get("auc");
         log.info(
                 "Releasing {} v{} (global v{}, AUC {}, {} examples){}",
                 model,
