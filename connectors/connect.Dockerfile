@@ -15,6 +15,10 @@ USER root
 COPY connectors/target/lib/ /opt/tideline/connect-plugins/tideline/
 COPY connectors/target/tideline-connectors.jar /opt/tideline/connect-plugins/tideline/
 COPY connectors/connect/worker.properties /etc/tideline/connect/worker.properties
+# For the jobs that prepare a deployment (deploy/k8s): the source database's migrations, and the
+# connector configs with the script that registers them.
+COPY connectors/src/main/resources/db/migration/ /opt/tideline/migrations/
+COPY connectors/connect/cdc-accounts.v1.json connectors/connect/cdc-chargebacks.v1.json deploy/compose/connect/register.sh /opt/tideline/connectors/
 RUN rm -f /opt/tideline/connect-plugins/tideline/kafka-clients-*.jar \
           /opt/tideline/connect-plugins/tideline/connect-api-*.jar \
           /opt/tideline/connect-plugins/tideline/connect-runtime-*.jar \

@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 
 /**
- * The training job as docker-compose.yml submits and runs it: the submitting service's TIDELINE_*
+ * The training job as docker-compose.yml and deploy/k8s run it: the submitting service's TIDELINE_*
  * variables are keys the job accepts, and the Flink cluster keeps checkpoints where the job resumes
  * from and reports metrics to Prometheus. (The other engines' services are checked in the deploy
  * module; the job's Kafka clients keep it apart.)
  */
-class ComposeServiceTest {
+class DeploymentSettingsTest {
 
     @Test
     void theSubmittingServicesSettingsAreKeysTheJobAccepts() throws IOException {
@@ -57,6 +57,37 @@ class ComposeServiceTest {
         assertThatThrownBy(() -> new TrainingMain().load(Optional.empty(), misspelt, Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("TIDELINE_TRAINING_CHECKPOINT_DIRECTORY");
+    }
+
+    @Test
+    void theFlinkDeploymentsConfigMapsAreKeysTheJobAccepts() throws IOException {
+        // Its pods draw tideline-env and tideline-training (deploy/k8s/base); main() reads them.
+        Map<String, String> env = new TreeMap<>();
+        for (String file : new String[] {"config.yaml", "training.yaml"}) {
+            try (Reader r =
+                    Files.newBufferedReader(repo().resolve("deploy/k8s/base").resolve(file))) {
+                for (Object doc : new Yaml().loadAll(r)) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> m = (Map<String, Object>) doc;
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> meta = (Map<String, Object>) m.get("metadata");
+                    String name = String.valueOf(meta.get("name"));
+                    if ("ConfigMap".equals(m.get("kind"))
+                            && (name.equals("tideline-env") || name.equals("tideline-training"))) {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> data = (Map<String, Object>) m.get("data");
+                        data.forEach((k, v) -> env.put(k, String.valueOf(v)));
+                    }
+                }
+            }
+        }
+        assertThat(env)
+                .containsKeys(
+                        "TIDELINE_KAFKA_BOOTSTRAP_SERVERS", "TIDELINE_TRAINING_SPEC_FINGERPRINT");
+        TrainingConfig config = new TrainingMain().load(Optional.empty(), env, Map.of());
+        // The operator restores from savepoints and checkpoints; the job does not look for its own.
+        assertThat(config.getString(TrainingConfig.RESUME_FROM)).isEqualTo("none");
+        assertThat(config.getString(TrainingConfig.CHECKPOINT_DIR)).isEmpty();
     }
 
     @Test
