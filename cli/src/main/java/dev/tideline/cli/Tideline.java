@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             ProduceCommand.class,
             TailCommand.class,
+            ModelsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Tideline implements Runnable {

@@ -30,7 +30,10 @@ class CommandTreeTest {
                         "bench serving",
                         "bench features",
                         "bench training",
-                        "deploy");
+                        "deploy",
+                        "models list",
+                        "models revoke",
+                        "models promote");
         for (List<String> path : paths) {
             if (path.size() == 2 && path.get(0).equals("bench")) {
                 continue; // forwarded to the benchmark's own JVM: see TidelineCliIT

@@ -210,6 +210,19 @@ class TidelineCliIT {
         assertThat(more.out()).hasSize(3);
         assertThat(more.err()).contains("timed out after 3 of 4 records");
 
+        // An operator revokes a release for the fleet, sees it listed, and cannot promote a
+        // release that is not there.
+        Run revoked = run("models", "revoke", "7", "--reason", "drifted");
+        assertThat(revoked.exit()).as(revoked.err()).isZero();
+        assertThat(revoked.err()).contains("revoked fraud v7: drifted");
+        Run listed = run("models", "list");
+        assertThat(listed.exit()).as(listed.err()).isZero();
+        assertThat(listed.out())
+                .anyMatch(l -> l.matches("revoked v7 at .* by operator:.*: drifted"));
+        Run promoted = run("models", "promote", "7");
+        assertThat(promoted.exit()).isEqualTo(1);
+        assertThat(promoted.err()).contains("fraud v7 is not on models.v1");
+
         Set<Long> children = descendants(stack);
         stack.destroy(); // SIGTERM, as a service manager would send
         assertThat(stack.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -5,6 +5,7 @@ import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.GlobalModel;
 import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.avro.ModelRevocation;
 import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.avro.Transaction;
 import dev.tideline.schemas.registry.CompatibilityLevel;
@@ -35,6 +36,7 @@ public final class TopicCatalog {
     public static final String FEATURES = "features.v1";
     public static final String TRAINING_SYNC = "training.sync.v1";
     public static final String MODELS = "models.v1";
+    public static final String REVOCATIONS = "models.revocations.v1";
     public static final String PREDICTIONS = "predictions.v1";
     public static final String CDC_DLQ = "cdc.dlq";
 
@@ -48,6 +50,7 @@ public final class TopicCatalog {
     private final Topic<String, FeatureVector> features;
     private final Topic<String, GlobalModel> trainingSync;
     private final Topic<String, ModelRelease> models;
+    private final Topic<String, ModelRevocation> revocations;
     private final Topic<String, Prediction> predictions;
     private final Map<String, Topic<byte[], byte[]>> deadLetters;
 
@@ -71,6 +74,8 @@ public final class TopicCatalog {
         // One partition: each model name is one key, and releases must stay in order.
         trainingSync = avro(TRAINING_SYNC, GlobalModel.class, 1, syncSized, "model_name", registry);
         models = avro(MODELS, ModelRelease.class, 1, modelSized, "model_name", registry);
+        revocations =
+                avro(REVOCATIONS, ModelRevocation.class, 1, compacted, "model_name", registry);
         predictions = avro(PREDICTIONS, Prediction.class, p, plain, "entity_id", registry);
 
         Map<String, String> dlq = new HashMap<>(plain);
@@ -124,6 +129,14 @@ public final class TopicCatalog {
         return trainingSync;
     }
 
+    /**
+     * {@value #REVOCATIONS}: releases no replica may serve, compacted, keyed by {@code
+     * <model>/<version>} ({@link ModelRevocationKey}).
+     */
+    public Topic<String, ModelRevocation> revocations() {
+        return revocations;
+    }
+
     /** {@value #MODELS}: published models, compacted, keyed by model name. */
     public Topic<String, ModelRelease> models() {
         return models;
@@ -151,7 +164,15 @@ public final class TopicCatalog {
 
     /** The Avro topics, in data-flow order. */
     public List<Topic<String, ? extends SpecificRecord>> avroTopics() {
-        return List.of(transactions, accounts, labels, features, trainingSync, models, predictions);
+        return List.of(
+                transactions,
+                accounts,
+                labels,
+                features,
+                trainingSync,
+                models,
+                revocations,
+                predictions);
     }
 
     /** Every topic, dead-letter topics included. */

@@ -19,7 +19,7 @@ class SchemaCompatibilityTest {
 
     @Test
     void everyContractHasAReleasedVersion() {
-        assertThat(contracts()).hasSize(7);
+        assertThat(contracts()).hasSize(8);
         for (Path file : contracts()) {
             assertThat(SchemaHistory.latestRelease(file.getFileName().toString()))
                     .as("released version of %s under history/", file.getFileName())

@@ -31,6 +31,7 @@ class TopicCatalogTest {
                         "staging.features.v1",
                         "staging.training.sync.v1",
                         "staging.models.v1",
+                        "staging.models.revocations.v1",
                         "staging.predictions.v1",
                         "staging.payments.transactions.v1.dlq",
                         "staging.cdc.labels.dlq",

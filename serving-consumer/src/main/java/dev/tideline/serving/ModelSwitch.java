@@ -90,6 +90,14 @@ public final class ModelSwitch implements AutoCloseable {
     private final AtomicReference<Double> shadowDisagreement = new AtomicReference<>(Double.NaN);
     private ModelRelease retry;
     private long retryAfterMs;
+    private final Counter revocations;
+    private volatile RollbackListener rollbackListener = (model, version, reason) -> {};
+
+    /** Told when this replica rolls a release back, so that the whole fleet can revoke it. */
+    @FunctionalInterface
+    public interface RollbackListener {
+        void rolledBack(String model, long version, String reason);
+    }
 
     public ModelSwitch(ModelGates gates, MeterRegistry registry) {
         this(gates, registry, 3, Duration.ofMinutes(1), ShadowSettings.off());
@@ -143,6 +151,12 @@ public final class ModelSwitch implements AutoCloseable {
         this.rollbacks =
                 Counter.builder("tideline.serving.model.rollbacks")
                         .description("Models rolled back after failing in service")
+                        .register(registry);
+        this.revocations =
+                Counter.builder("tideline.serving.model.revocations")
+                        .description(
+                                "Releases revoked fleet-wide (by a replica's rollback or by hand)"
+                                        + " that this replica stopped serving or will never load")
                         .register(registry);
         this.swaps =
                 Counter.builder("tideline.serving.model.swaps")
@@ -366,20 +380,70 @@ public final class ModelSwitch implements AutoCloseable {
         if (failures.size() < rollbackFailures) {
             return;
         }
-        banned.add(live.version());
-        current.set(previous);
-        version.set(previous == null ? -1 : previous.version());
+        int failed = failures.size();
+        String back = previous == null ? "the fallback score" : "v" + previous.version();
+        rollBack(live);
         rollbacks.increment();
+        String reason = failed + " failed batches within " + rollbackWindow;
         log.warn(
                 "Model {} v{} failed {} batches within {}: rolled back to {}",
                 live.name(),
                 live.version(),
-                failures.size(),
+                failed,
                 rollbackWindow,
-                previous == null ? "the fallback score" : "v" + previous.version());
+                back);
+        rollbackListener.rolledBack(live.name(), live.version(), reason);
+    }
+
+    /** Bans the model in service and puts the previous one (or the fallback) back in service. */
+    private void rollBack(Live live) {
+        banned.add(live.version());
+        current.set(previous);
+        version.set(previous == null ? -1 : previous.version());
         live.scorer().retire();
         previous = null;
         failures.clear();
+    }
+
+    /** Who to tell when this replica rolls a release back. */
+    public void onRollback(RollbackListener listener) {
+        this.rollbackListener = listener;
+    }
+
+    /**
+     * Revokes {@code version} (a revocation read from the fleet's topic): it is never loaded again,
+     * and if it is in service, in the shadow or kept for rollback here it leaves at once; in
+     * service it is replaced by the previous model (or the fallback). True when this replica held
+     * it.
+     */
+    public synchronized boolean revoke(long version, String reason) {
+        if (!banned.add(version)) {
+            return false;
+        }
+        boolean held = false;
+        Live live = current.get();
+        if (live != null && live.version() == version) {
+            String back = previous == null ? "the fallback score" : "v" + previous.version();
+            rollBack(live);
+            log.warn("Model {} v{} revoked ({}): back to {}", live.name(), version, reason, back);
+            held = true;
+        }
+        Shadow sh = shadow.get();
+        if (sh != null && sh.live.version() == version) {
+            shadow.set(null);
+            sh.live.scorer().retire();
+            held = true;
+        }
+        if (previous != null && previous.version() == version) {
+            previous.scorer().retire();
+            previous = null;
+            held = true;
+        }
+        if (retry != null && retry.getVersion() == version) {
+            retry = null;
+        }
+        revocations.increment();
+        return held;
     }
 
     /** The model in service, acquired for one batch; null when there is none (use the fallback). */

@@ -41,7 +41,12 @@ public final class ServingApp implements Engine {
                         config.shadow());
         this.watcher =
                 new ModelWatcher(
-                        client, catalog.models(), config.getString(ServingConfig.MODEL), models);
+                        client,
+                        catalog.models(),
+                        catalog.revocations(),
+                        config.getString(ServingConfig.MODEL),
+                        instance.id(),
+                        models);
         this.loop =
                 new ScoringLoop(
                         client,

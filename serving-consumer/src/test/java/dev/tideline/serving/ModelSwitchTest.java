@@ -35,6 +35,31 @@ class ModelSwitchTest {
                     Duration.ofMinutes(1));
 
     @Test
+    void aRevokedReleaseLeavesServiceForThePreviousOneAndIsNeverLoadedAgain() {
+        byte[] onnx = TestModels.logistic(new float[] {1, 0, 0, 0}, 0);
+        assertThat(models.offer(TestModels.release(1, onnx, 4))).isTrue();
+        assertThat(models.offer(TestModels.release(2, onnx, 4))).isTrue();
+        assertThat(models.version()).isEqualTo(2);
+
+        assertThat(models.revoke(2, "by hand")).isTrue();
+        assertThat(models.version()).isEqualTo(1);
+        assertThat(models.offer(TestModels.release(2, onnx, 4))).isFalse();
+        // Revoked before it arrives: never loaded.
+        assertThat(models.revoke(3, "known bad")).isFalse();
+        assertThat(models.offer(TestModels.release(3, onnx, 4))).isFalse();
+        assertThat(models.version()).isEqualTo(1);
+        // The last one revoked too: the fallback score.
+        assertThat(models.revoke(1, "by hand")).isTrue();
+        assertThat(models.version()).isEqualTo(-1);
+        assertThat(models.acquire()).isNull();
+        assertThat(registry.counter("tideline.serving.model.revocations").count()).isEqualTo(3);
+        // A revocation read twice changes nothing.
+        assertThat(models.revoke(1, "again")).isFalse();
+        assertThat(models.offer(TestModels.release(4, onnx, 4))).isTrue();
+        assertThat(models.version()).isEqualTo(4);
+    }
+
+    @Test
     void withTrustedKeysServesOnlySignedReleasesAndCountsEachRefusalByReason() throws Exception {
         KeyPair trainer = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         KeyPair stranger = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();

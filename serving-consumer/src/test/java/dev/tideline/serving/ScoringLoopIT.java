@@ -12,6 +12,7 @@ import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.ModelRelease;
+import dev.tideline.schemas.avro.ModelRevocation;
 import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.testkit.ChildJvm;
 import dev.tideline.testkit.Http;
@@ -305,7 +306,14 @@ class ScoringLoopIT {
         TopicCatalog catalog = catalog(stack, ns);
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "solo");
             Thread t = new Thread(loop, "replica-solo");
             t.start();
@@ -358,7 +366,14 @@ class ScoringLoopIT {
                         1, TestModels.logistic(new float[] {0.1f, 0.1f, 0.1f, 0.1f}, 0), WIDTH));
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "swap");
             new Thread(loop, "replica-swap").start();
             Thread load =
@@ -424,7 +439,14 @@ class ScoringLoopIT {
                         Duration.ofMinutes(1),
                         new ModelSwitch.ShadowSettings(300, 0.5, 0.5));
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "shadow");
             new Thread(loop, "replica-shadow").start();
             vectors(stack, catalog, 0, 200);
@@ -602,7 +624,14 @@ class ScoringLoopIT {
         // A replica started from scratch afterwards serves the promotable release.
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             assertThat(models.version()).isEqualTo(1L);
         } finally {
             models.close();
@@ -624,7 +653,14 @@ class ScoringLoopIT {
         ModelSwitch models =
                 new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "rollback");
             new Thread(loop, "replica-rollback").start();
             publish(stack, catalog, TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH));
@@ -663,12 +699,104 @@ class ScoringLoopIT {
     }
 
     @Test
+    void aRollbackOnOneReplicaRevokesTheReleaseForTheFleetAndForReplicasStartedLater(
+            LocalStack stack, TestNamespace ns) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        publish(
+                stack,
+                catalog,
+                TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
+        ModelSwitch scoring =
+                new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
+        // A second replica that follows the models but sees none of the failing vectors.
+        ModelSwitch other =
+                new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
+        try (ModelWatcher a =
+                        new ModelWatcher(
+                                        client(stack),
+                                        catalog.models(),
+                                        catalog.revocations(),
+                                        "fraud",
+                                        "replica-a",
+                                        scoring)
+                                .start();
+                ModelWatcher b =
+                        new ModelWatcher(
+                                        client(stack),
+                                        catalog.models(),
+                                        catalog.revocations(),
+                                        "fraud",
+                                        "replica-b",
+                                        other)
+                                .start()) {
+            ScoringLoop loop = replica(stack, catalog, scoring, ns, "fleet");
+            new Thread(loop, "replica-fleet").start();
+            publish(stack, catalog, TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH));
+            await().atMost(TIMEOUT).until(() -> scoring.version() == 2 && other.version() == 2);
+
+            int produced = 0;
+            while (scoring.version() == 2 && produced < 100) {
+                int from = produced;
+                vectors(stack, catalog, from, from + 10, 7f);
+                produced += 10;
+                await().atMost(TIMEOUT)
+                        .until(() -> predictions(stack, catalog).size() >= from + 10);
+            }
+            // The replica that failed on v2 rolled back and told the fleet; the other stops
+            // serving v2 on that word alone.
+            await().atMost(TIMEOUT).until(() -> scoring.version() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> other.version() == 1);
+            List<ConsumerRecord<String, ModelRevocation>> revocations =
+                    Topics.readToEnd(
+                            stack.bootstrapServers(),
+                            catalog.revocations().name(),
+                            new StringDeserializer(),
+                            catalog.revocations().valueSerde().deserializer());
+            assertThat(revocations).hasSize(1);
+            assertThat(revocations.get(0).key()).isEqualTo("fraud/2");
+            assertThat(revocations.get(0).value().getRevokedBy()).isEqualTo("replica-a");
+            assertThat(revocations.get(0).value().getReason()).contains("failed batches");
+            loop.close();
+
+            // A replica started afterwards skips v2, newest release though it is.
+            ModelSwitch later =
+                    new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
+            try (ModelWatcher c =
+                    new ModelWatcher(
+                                    client(stack),
+                                    catalog.models(),
+                                    catalog.revocations(),
+                                    "fraud",
+                                    "replica-c",
+                                    later)
+                            .start()) {
+                assertThat(later.version()).isEqualTo(1);
+                // Offered again (a retry, a re-publication), it is refused.
+                assertThat(later.offer(TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH)))
+                        .isFalse();
+            } finally {
+                later.close();
+            }
+        } finally {
+            scoring.close();
+            other.close();
+        }
+    }
+
+    @Test
     void deadLettersVectorsItCannotScoreAndKeepsGoing(LocalStack stack, TestNamespace ns)
             throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
         try (ModelWatcher watcher =
-                new ModelWatcher(client(stack), catalog.models(), "fraud", models).start()) {
+                new ModelWatcher(
+                                client(stack),
+                                catalog.models(),
+                                catalog.revocations(),
+                                "fraud",
+                                "test",
+                                models)
+                        .start()) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "dlq");
             new Thread(loop, "replica-dlq").start();
             try (KafkaProducer<byte[], byte[]> raw =

@@ -161,7 +161,14 @@ final class ServingBench implements Callable<Integer> {
             publish(client, catalog, release(1, model, width));
             ObjectNode json = new ObjectMapper().createObjectNode();
             try (ModelWatcher watcher =
-                    new ModelWatcher(client, catalog.models(), "fraud", models).start()) {
+                    new ModelWatcher(
+                                    client,
+                                    catalog.models(),
+                                    catalog.revocations(),
+                                    "fraud",
+                                    "bench",
+                                    models)
+                            .start()) {
                 ScoringLoop loop =
                         new ScoringLoop(
                                 client,
