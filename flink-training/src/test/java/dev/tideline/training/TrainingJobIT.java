@@ -10,6 +10,7 @@ import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.DeadLetter;
 import dev.tideline.schemas.ModelReleaseKey;
 import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.GlobalModel;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.model.ReleaseSignature;
 import dev.tideline.testkit.PlantedFraud;
@@ -212,6 +213,26 @@ class TrainingJobIT {
         assertThat(last.getMetrics().get("examples_trained"))
                 .as("every matured example trained exactly once")
                 .isEqualTo((double) data.count);
+
+        // The globals on the sync topic come from two runs, the one that lost its TaskManager and
+        // the restored one; each run's versions increase, and the restored run's resume from the
+        // checkpointed version, which the learners can tell apart from the lost run's by lineage.
+        Map<String, List<Long>> byRun = new java.util.LinkedHashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : readAll(stack, catalog.trainingSync().name(), 1)) {
+            GlobalModel g =
+                    catalog.trainingSync()
+                            .valueSerde()
+                            .deserializer()
+                            .deserialize(r.topic(), r.value());
+            if (g.getModelName().equals("fraud-eos")) {
+                byRun.computeIfAbsent(g.getLineage(), k -> new ArrayList<>()).add(g.getVersion());
+            }
+        }
+        assertThat(byRun).hasSize(2);
+        assertThat(byRun.keySet()).allMatch(l -> l.matches("[0-9a-f]{32}/\\d+"));
+        for (List<Long> versions : byRun.values()) {
+            assertThat(versions).isSorted().doesNotHaveDuplicates();
+        }
     }
 
     @Test

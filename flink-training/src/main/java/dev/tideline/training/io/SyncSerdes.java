@@ -60,6 +60,7 @@ public final class SyncSerdes {
                 .setSpecId(spec.id())
                 .setSpecFingerprint(spec.fingerprint())
                 .setCreatedAt(Instant.ofEpochMilli(g.createdAtMs))
+                .setLineage(g.lineage)
                 .build();
     }
 
@@ -72,12 +73,15 @@ public final class SyncSerdes {
         double[] mean = m.getFeatureMean().stream().mapToDouble(Double::doubleValue).toArray();
         double[] variance =
                 m.getFeatureVariance().stream().mapToDouble(Double::doubleValue).toArray();
-        return new GlobalState(
-                m.getVersion(),
-                new Network(m.getKind(), layers, params),
-                FeatureScaler.of(m.getExamplesSeen(), mean, variance),
-                m.getExamplesSeen(),
-                m.getCreatedAt().toEpochMilli());
+        GlobalState g =
+                new GlobalState(
+                        m.getVersion(),
+                        new Network(m.getKind(), layers, params),
+                        FeatureScaler.of(m.getExamplesSeen(), mean, variance),
+                        m.getExamplesSeen(),
+                        m.getCreatedAt().toEpochMilli());
+        g.lineage = m.getLineage();
+        return g;
     }
 
     /** Writes the aggregator's versions, keyed by model name. */

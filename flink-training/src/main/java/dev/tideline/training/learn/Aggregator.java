@@ -39,6 +39,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
     private transient Counter rounds;
     private transient Counter roundsTimedOut;
     private transient Counter discarded;
+    private transient String lineage;
 
     public Aggregator(TrainingSettings settings) {
         if (settings.learners() > 64) {
@@ -75,6 +76,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         rounds = metrics.counter("rounds");
         roundsTimedOut = metrics.counter("rounds_timed_out");
         discarded = metrics.counter("updates_discarded");
+        lineage = Lineage.of(getRuntimeContext());
         long now = getProcessingTimeService().getCurrentProcessingTime();
         if (s.roundOpenedMs >= 0) {
             at(s.roundOpenedMs + settings.roundTimeout().toMillis()); // a round open at the crash
@@ -165,7 +167,9 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             s.global.createdAtMs = now;
             s.roundsSinceRelease++;
             rounds.inc();
-            output.collect(new StreamRecord<>(s.global.copy()));
+            GlobalState next = s.global.copy();
+            next.lineage = lineage;
+            output.collect(new StreamRecord<>(next));
         }
         s.roundWeight = 0;
         s.roundReporters = 0;

@@ -16,6 +16,13 @@ public final class GlobalState {
     public long examplesSeen;
     public long createdAtMs;
 
+    /**
+     * The run that produced it ({@link Lineage}); learners adopt only their own run's globals. The
+     * aggregator stamps the copies it emits, never its own state, so a restored aggregator stamps
+     * its new run's.
+     */
+    public String lineage = "";
+
     public GlobalState() {}
 
     public GlobalState(
@@ -32,6 +39,9 @@ public final class GlobalState {
     }
 
     public GlobalState copy() {
-        return new GlobalState(version, network.copy(), scaler.copy(), examplesSeen, createdAtMs);
+        GlobalState g =
+                new GlobalState(version, network.copy(), scaler.copy(), examplesSeen, createdAtMs);
+        g.lineage = lineage;
+        return g;
     }
 }

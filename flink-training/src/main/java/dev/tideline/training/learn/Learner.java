@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * or Adam. Every K examples, before adopting a new global model, and after a quiet spell, it sends
  * the aggregator its update: the parameter change since its last report, with the examples' count,
  * statistics and metrics. Global models arrive on the second input (broadcast from {@code
- * training.sync.v1}); versions it already holds are ignored.
+ * training.sync.v1}); versions it already holds, and globals of another run of the job (written
+ * before a restore: see {@link Lineage}), are ignored.
  */
 public final class Learner extends AbstractStreamOperator<ModelUpdate>
         implements TwoInputStreamOperator<Example, GlobalState, ModelUpdate> {
@@ -39,6 +40,8 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     private transient Counter trained;
     private transient Counter updatesSent;
     private transient Counter globalsAdopted;
+    private transient Counter globalsOfAnotherRun;
+    private transient String lineage;
 
     public Learner(TrainingSettings settings) {
         this.settings = settings;
@@ -74,6 +77,8 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         trained = metrics.counter("examples_trained");
         updatesSent = metrics.counter("updates_sent");
         globalsAdopted = metrics.counter("globals_adopted");
+        globalsOfAnotherRun = metrics.counter("globals_of_another_run");
+        lineage = Lineage.of(getRuntimeContext());
         for (LearnerState other : inherited) {
             emit(new LocalModel(settings, other).takeUpdate(subtask()));
         }
@@ -105,7 +110,13 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
 
     @Override
     public void processElement2(StreamRecord<GlobalState> element) {
-        if (model.adopt(element.getValue())) {
+        GlobalState g = element.getValue();
+        if (!lineage.equals(g.lineage)) {
+            // Written by an earlier run (before a restore): its versions are not this run's.
+            globalsOfAnotherRun.inc();
+            return;
+        }
+        if (model.adopt(g)) {
             globalsAdopted.inc();
         }
     }

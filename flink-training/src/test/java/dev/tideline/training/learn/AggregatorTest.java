@@ -36,6 +36,10 @@ class AggregatorTest {
             assertThat(v1.network.params[0]).isCloseTo((30 * 1f - 10) / 40, offset(1e-6f));
             assertThat(v1.network.params[1]).isCloseTo(20f / 40, offset(1e-6f));
             assertThat(v1.scaler.count).as("statistics of every update merged").isEqualTo(40);
+            assertThat(v1.lineage)
+                    .as("stamped with this run, for the learners")
+                    .isEqualTo(Lineage.of(((Aggregator) h.getOperator()).getRuntimeContext()))
+                    .contains("/0");
         }
     }
 

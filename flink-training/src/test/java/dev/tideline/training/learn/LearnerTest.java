@@ -68,11 +68,11 @@ class LearnerTest {
             h.open();
             h.processElement1(example(0, true), 0);
             h.processElement1(example(1, false), 1);
-            h.processElement2(global(1, new float[] {0.25f, -0.5f, 0.1f}), 0);
+            h.processElement2(ours(h, global(1, new float[] {0.25f, -0.5f, 0.1f})), 0);
             assertThat(updates(h)).as("nothing is sent stale on adoption").isEmpty();
 
-            h.processElement2(global(1, new float[] {9, 9, 9}), 0);
-            h.processElement2(global(0, new float[] {9, 9, 9}), 0);
+            h.processElement2(ours(h, global(1, new float[] {9, 9, 9})), 0);
+            h.processElement2(ours(h, global(0, new float[] {9, 9, 9})), 0);
             h.processElement1(example(2, false), 2);
             h.processElement1(example(3, true), 3);
 
@@ -80,6 +80,30 @@ class LearnerTest {
             assertThat(u.baseVersion).isEqualTo(1);
             assertThat(u.examples).as("two carried over, two since").isEqualTo(4);
             assertThat(u.metrics.count).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void ignoresGlobalsOfAnotherRunOfTheJobWhateverTheirVersion() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(example(0, true), 0);
+            h.processElement1(example(1, false), 1);
+            // What a crashed attempt wrote after the checkpoint this run restored from.
+            GlobalState stale = global(5, new float[] {9, 9, 9});
+            stale.lineage = "a-crashed-attempt/0";
+            h.processElement2(stale, 0);
+            GlobalState unstamped = global(6, new float[] {9, 9, 9});
+            h.processElement2(unstamped, 0);
+            h.processElement1(example(2, false), 2);
+            h.processElement1(example(3, true), 3);
+            assertThat(updates(h).get(0).baseVersion).as("neither was adopted").isZero();
+
+            h.processElement2(ours(h, global(1, new float[] {0.25f, -0.5f, 0.1f})), 0);
+            for (int i = 4; i < 8; i++) {
+                h.processElement1(example(i, i % 2 == 0), i);
+            }
+            assertThat(updates(h).get(1).baseVersion).as("its own run's global").isEqualTo(1);
         }
     }
 
@@ -92,7 +116,7 @@ class LearnerTest {
                 h.processElement1(example(i, i % 3 == 0), i);
             }
             assertThat(updates(h)).hasSize(3).allSatisfy(u -> assertThat(u.examples).isEqualTo(4));
-            h.processElement2(global(1, new float[] {0, 0, 0}), 0);
+            h.processElement2(ours(h, global(1, new float[] {0, 0, 0})), 0);
             h.processElement1(example(20, false), 20);
             assertThat(updates(h)).hasSize(4);
             assertThat(updates(h).get(3).examples).as("the held examples go with it").isEqualTo(9);
@@ -171,6 +195,13 @@ class LearnerTest {
                 scaler,
                 2,
                 0);
+    }
+
+    /** {@code g}, as the aggregator of the harness's own run would stamp it. */
+    private static GlobalState ours(
+            TwoInputStreamOperatorTestHarness<Example, GlobalState, ModelUpdate> h, GlobalState g) {
+        g.lineage = Lineage.of(((Learner) h.getOperator()).getRuntimeContext());
+        return g;
     }
 
     private static List<ModelUpdate> updates(
