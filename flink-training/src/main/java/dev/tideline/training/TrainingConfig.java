@@ -36,6 +36,8 @@ public final class TrainingConfig extends AppConfig {
     public static final String RELEASE_EVERY_ROUNDS = P + "release-every-rounds";
     public static final String RELEASE_EVERY_MS = P + "release-every-ms";
     public static final String AUC_MARGIN = P + "auc-margin";
+    public static final String HOLDOUT_EVERY = P + "holdout-every";
+    public static final String HOLDOUT_SIZE = P + "holdout-size";
     public static final String GATE_MIN_EXAMPLES = P + "gate-min-examples";
     public static final String SERVER_LEARNING_RATE = P + "server-learning-rate";
     public static final String MATURITY_MS = P + "maturity-ms";
@@ -198,6 +200,23 @@ public final class TrainingConfig extends AppConfig {
                             "The promotion gate judges a release on its examples since the last"
                                     + " release when there are at least this many (and both"
                                     + " classes); otherwise on its cumulative AUC.")
+                    .define(
+                            HOLDOUT_EVERY,
+                            Type.INT,
+                            20,
+                            ConfigDef.Range.atLeast(0),
+                            Importance.MEDIUM,
+                            "One matured example in this many (by transaction id) goes to the"
+                                    + " holdout instead of the learners; 0 keeps no holdout and"
+                                    + " turns the champion/challenger gate off.")
+                    .define(
+                            HOLDOUT_SIZE,
+                            Type.INT,
+                            2_000,
+                            ConfigDef.Range.between(100, 1_000_000),
+                            Importance.LOW,
+                            "The most recent holdout examples kept (in the publisher's"
+                                    + " checkpointed state) and scored on for each release.")
                     .define(
                             AUC_MARGIN,
                             Type.DOUBLE,

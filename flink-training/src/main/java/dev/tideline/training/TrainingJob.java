@@ -244,8 +244,20 @@ public final class TrainingJob {
                         // by network buffers filling.
                         .setBufferTimeout(0);
 
+        // One matured example in holdout-every goes to the publisher's holdout, never to a
+        // learner: the champion/challenger gate scores exported models on it.
+        int every = config.getInt(TrainingConfig.HOLDOUT_EVERY);
+        DataStream<Example> training =
+                every == 0
+                        ? examples
+                        : examples.filter(e -> !held(e, every)).uid("not-held-out").name("train");
+        DataStream<Example> holdout =
+                every == 0
+                        ? null
+                        : examples.filter(e -> held(e, every)).uid("held-out").name("holdout");
+
         SingleOutputStreamOperator<ModelUpdate> updates =
-                examples.rebalance()
+                training.rebalance()
                         .connect(globals.broadcast())
                         .transform(
                                 "learners",
@@ -278,14 +290,22 @@ public final class TrainingJob {
                 .name("training.sync.v1")
                 .setParallelism(1);
 
+        int holdoutSize = config.getInt(TrainingConfig.HOLDOUT_SIZE);
+        DataStream<Example> heldOut =
+                holdout != null
+                        ? holdout
+                        : env.fromData(Example.class).uid("no-holdout").name("no holdout");
         aggregated
                 .getSideOutput(Aggregator.RELEASES)
                 .keyBy((ReleaseCandidate c) -> model, Types.STRING)
+                .connect(heldOut.keyBy((Example e) -> model, Types.STRING))
                 .process(
                         new Publisher(
                                 config.spec(),
                                 config.getDouble(TrainingConfig.AUC_MARGIN),
-                                config.getLong(TrainingConfig.GATE_MIN_EXAMPLES)),
+                                config.getLong(TrainingConfig.GATE_MIN_EXAMPLES),
+                                holdoutSize,
+                                Math.max(50, holdoutSize / 10)),
                         TypeInformation.of(Release.class))
                 .uid("publisher")
                 .name("export, validate, release")
@@ -379,5 +399,10 @@ public final class TrainingJob {
                 ctx.output(REJECTED, in.rejected);
             }
         }
+    }
+
+    /** Whether an example belongs to the holdout: one transaction id in {@code every}. */
+    static boolean held(Example e, int every) {
+        return Math.floorMod(e.txnId.hashCode(), every) == 0;
     }
 }

@@ -60,13 +60,16 @@ class FlinkRunIT {
             assertThat(code).as(client).isZero();
             assertThat(client).contains("Job has been submitted with JobID");
 
-            ModelRelease last = TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
+            ModelRelease last =
+                    TrainingJobIT.awaitTrained(
+                            stack, catalog, "fraud", TrainingJobIT.trainable(data));
 
             List<ModelRelease> releases = TrainingJobIT.releases(stack, catalog, "fraud");
             for (int i = 0; i < releases.size(); i++) {
                 assertThat(releases.get(i).getVersion()).as("release %d", i).isEqualTo(i + 1L);
             }
-            assertThat(last.getMetrics().get("examples_trained")).isEqualTo((double) data.count);
+            assertThat(last.getMetrics().get("examples_trained"))
+                    .isEqualTo((double) TrainingJobIT.trainable(data));
             assertThat(last.getMetrics().get("onnx_max_difference")).isLessThan(1e-5);
             assertThat(cluster.overview()).contains("\"jobs-running\":1", "\"jobs-failed\":0");
             // The TaskManager started with jdk.incubator.vector: the job jar's learners, loaded by
@@ -108,7 +111,7 @@ class FlinkRunIT {
                     .endsWith("/#/job/running/" + job + "/overview");
             await().atMost(Duration.ofMinutes(2))
                     .until(() -> deployer.status(job).equals("RUNNING"));
-            TrainingJobIT.awaitTrained(stack, catalog, "fraud", data.count);
+            TrainingJobIT.awaitTrained(stack, catalog, "fraud", TrainingJobIT.trainable(data));
             long released = TrainingJobIT.releases(stack, catalog, "fraud").size();
 
             String savepoint =

@@ -96,6 +96,21 @@ public final class OnnxExport {
         }
     }
 
+    /**
+     * Scores {@code rows} (row-major, {@code width} wide) with an exported model in ONNX Runtime.
+     */
+    public static float[] score(byte[] onnx, float[] rows, int width) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(1);
+            try (OrtSession session = env.createSession(onnx, so)) {
+                return score(env, session, rows, width);
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime cannot score the model: " + e, e);
+        }
+    }
+
     private static float[] score(OrtEnvironment env, OrtSession session, float[] rows, int width)
             throws OrtException {
         FloatBuffer buffer =

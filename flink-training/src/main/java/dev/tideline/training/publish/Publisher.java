@@ -1,6 +1,7 @@
 package dev.tideline.training.publish;
 
 import dev.tideline.schemas.model.Digests;
+import dev.tideline.training.io.Example;
 import dev.tideline.training.learn.ReleaseCandidate;
 import dev.tideline.training.model.OnnxExport;
 import java.util.LinkedHashMap;
@@ -10,7 +11,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,8 +22,16 @@ import org.slf4j.LoggerFactory;
  * only then numbers it (consecutive versions, none skipped for a failed model) and emits it. A
  * release whose progressive AUC is worse than the last promotable release's by more than {@code
  * aucMargin} is emitted flagged not-for-promotion. Failed validations are logged and counted.
+ *
+ * <p>Champion/challenger: the second input is the holdout, recent matured examples the learners
+ * never see. Once it holds enough of both classes, each exported model (its ONNX bytes, in ONNX
+ * Runtime) and the last promoted one are scored on it, and a release whose holdout AUC is worse
+ * than the champion's by more than the margin is not for promotion, whatever its progressive AUC:
+ * progressive metrics are measured on the stream the model trains on, and cannot see a stream whose
+ * labels have gone wrong.
  */
-public final class Publisher extends KeyedProcessFunction<String, ReleaseCandidate, Release> {
+public final class Publisher
+        extends KeyedCoProcessFunction<String, ReleaseCandidate, Example, Release> {
 
     private static final Logger log = LoggerFactory.getLogger(Publisher.class);
     static final int GOLDEN_ROWS = 256;
@@ -34,13 +43,19 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         public double promotedAuc = Double.NaN;
         public double promotedAucTotal = Double.NaN;
 
+        /** The last promoted release's ONNX bytes: the champion on the holdout. */
+        public byte[] champion;
+
         public Published() {}
     }
 
     private final SpecIdentity spec;
     private final double aucMargin;
     private final long gateMinExamples;
+    private final int holdoutSize;
+    private final int holdoutMin;
     private transient ValueState<Published> published;
+    private transient ValueState<Holdout> holdout;
     private transient Counter releases;
     private transient Counter candidates;
     private transient Counter failedValidation;
@@ -53,9 +68,24 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
      *     promotable release's
      */
     public Publisher(SpecIdentity spec, double aucMargin, long gateMinExamples) {
+        this(spec, aucMargin, gateMinExamples, 2_000, 200);
+    }
+
+    /**
+     * @param holdoutSize the most recent holdout examples kept
+     * @param holdoutMin the fewest, with both classes, on which the champion/challenger gate judges
+     */
+    public Publisher(
+            SpecIdentity spec,
+            double aucMargin,
+            long gateMinExamples,
+            int holdoutSize,
+            int holdoutMin) {
         this.spec = spec;
         this.aucMargin = aucMargin;
         this.gateMinExamples = gateMinExamples;
+        this.holdoutSize = holdoutSize;
+        this.holdoutMin = holdoutMin;
     }
 
     @Override
@@ -63,6 +93,8 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         published =
                 getRuntimeContext()
                         .getState(new ValueStateDescriptor<>("published", Published.class));
+        holdout =
+                getRuntimeContext().getState(new ValueStateDescriptor<>("holdout", Holdout.class));
         var metrics = getRuntimeContext().getMetricGroup().addGroup("tideline_publisher");
         releases = metrics.counter("releases");
         candidates = metrics.counter("releases_not_promotable");
@@ -72,8 +104,19 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         metrics.<Double, Gauge<Double>>gauge("last_release_auc", () -> lastAuc);
     }
 
+    /** A holdout example: kept, never trained on. */
     @Override
-    public void processElement(ReleaseCandidate c, Context ctx, Collector<Release> out)
+    public void processElement2(Example e, Context ctx, Collector<Release> out) throws Exception {
+        Holdout h = holdout.value();
+        if (h == null) {
+            h = new Holdout(holdoutSize, e.values.length);
+        }
+        h.add(e);
+        holdout.update(h);
+    }
+
+    @Override
+    public void processElement1(ReleaseCandidate c, Context ctx, Collector<Release> out)
             throws Exception {
         String model = ctx.getCurrentKey();
         byte[] onnx = OnnxExport.export(c.network, c.scaler, "tideline-flink-training");
@@ -105,6 +148,35 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
                 !Double.isNaN(judged) && judged > 0.5 && c.total.count >= gateMinExamples;
         boolean promotable =
                 beatsConstant && (Double.isNaN(against) || judged >= against - aucMargin);
+        // Champion/challenger on the holdout, with the exported bytes as serving will run them.
+        Holdout h = holdout.value();
+        double holdoutAuc = Double.NaN;
+        double holdoutAp = Double.NaN;
+        double championAuc = Double.NaN;
+        if (h != null && h.judges(holdoutMin)) {
+            float[] rows = h.rows();
+            boolean[] labels = h.labels();
+            float[] scores = OnnxExport.score(onnx, rows, h.width);
+            holdoutAuc = Holdout.auc(scores, labels);
+            holdoutAp = Holdout.averagePrecision(scores, labels);
+            if (last.champion != null) {
+                championAuc = Holdout.auc(OnnxExport.score(last.champion, rows, h.width), labels);
+            }
+            boolean beatsChampion =
+                    holdoutAuc > 0.5
+                            && (Double.isNaN(championAuc) || holdoutAuc >= championAuc - aucMargin);
+            if (promotable && !beatsChampion) {
+                log.warn(
+                        "{} v{} is a candidate only: holdout AUC {} against the champion's {}"
+                                + " (progressive AUC {})",
+                        model,
+                        last.version + 1,
+                        holdoutAuc,
+                        championAuc,
+                        judged);
+            }
+            promotable = promotable && beatsChampion;
+        }
 
         Release r = new Release();
         r.modelName = model;
@@ -133,6 +205,14 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
         m.put("updates_discarded", (double) c.updatesDiscarded);
         m.put("global_version", (double) c.globalVersion);
         m.put("onnx_max_difference", v.maxDifference());
+        m.put("holdout_size", h == null ? 0.0 : h.size);
+        if (!Double.isNaN(holdoutAuc)) {
+            m.put("holdout_auc", holdoutAuc);
+            m.put("holdout_ap", holdoutAp);
+        }
+        if (!Double.isNaN(championAuc)) {
+            m.put("champion_holdout_auc", championAuc);
+        }
         r.metrics = m;
         r.parentVersion = last.version == 0 ? -1 : last.version;
         r.trainingWatermarkMs = c.maxEventTimeMs;
@@ -144,6 +224,7 @@ public final class Publisher extends KeyedProcessFunction<String, ReleaseCandida
                 last.promotedAuc = auc;
             }
             last.promotedAucTotal = total;
+            last.champion = onnx;
         } else {
             candidates.inc();
             log.warn(

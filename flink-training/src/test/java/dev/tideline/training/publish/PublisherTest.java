@@ -3,6 +3,7 @@ package dev.tideline.training.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tideline.schemas.avro.ModelKind;
+import dev.tideline.training.io.Example;
 import dev.tideline.training.learn.ReleaseCandidate;
 import dev.tideline.training.model.FeatureScaler;
 import dev.tideline.training.model.Network;
@@ -11,31 +12,26 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 class PublisherTest {
 
     @Test
     void numbersValidatedReleasesConsecutivelyAndFlagsWorseOnesAsCandidates() throws Exception {
-        try (var h =
-                new KeyedOneInputStreamOperatorTestHarness<>(
-                        new KeyedProcessOperator<>(
-                                new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000)),
-                        (ReleaseCandidate c) -> "fraud",
-                        Types.STRING)) {
+        try (var h = harness(new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000))) {
             h.open();
-            h.processElement(candidate(1, 0.90, 0.1f), 0);
-            h.processElement(candidate(2, 0.89, Float.NaN), 0); // fails validation
-            h.processElement(candidate(3, 0.89, 0.2f), 0); // within the margin
-            h.processElement(candidate(4, 0.80, 0.3f), 0); // worse by more than 0.02
-            h.processElement(candidate(5, 0.885, 0.4f), 0); // compared with 0.89, not 0.80
+            h.processElement1(candidate(1, 0.90, 0.1f), 0);
+            h.processElement1(candidate(2, 0.89, Float.NaN), 0); // fails validation
+            h.processElement1(candidate(3, 0.89, 0.2f), 0); // within the margin
+            h.processElement1(candidate(4, 0.80, 0.3f), 0); // worse by more than 0.02
+            h.processElement1(candidate(5, 0.885, 0.4f), 0); // compared with 0.89, not 0.80
             ReleaseCandidate small = candidate(6, 0.9, 0.5f); // cumulative AUC 0.9
             small.window = new ProgressiveMetrics();
             small.window.add(0.9f, false);
             small.window.add(0.1f, true); // AUC 0 on two examples: too few to judge
-            h.processElement(small, 0);
+            h.processElement1(small, 0);
 
             List<Release> out = h.extractOutputValues();
             assertThat(out).extracting(r -> r.version).containsExactly(1L, 2L, 3L, 4L, 5L);
@@ -63,14 +59,14 @@ class PublisherTest {
     void promotesOnlyAModelThatBeatsAConstantScoreOnEnoughExamples() throws Exception {
         try (var h = harness()) {
             h.open();
-            h.processElement(candidate(1, 0.40, 0.1f), 0); // worse than a constant
+            h.processElement1(candidate(1, 0.40, 0.1f), 0); // worse than a constant
             ReleaseCandidate few = candidate(2, 0.95, 0.2f);
             few.total = new ProgressiveMetrics();
             few.total.add(0.9f, true);
             few.total.add(0.1f, false); // two examples so far: too few to promote
             few.window = few.total.copy();
-            h.processElement(few, 0);
-            h.processElement(candidate(3, 0.85, 0.3f), 0);
+            h.processElement1(few, 0);
+            h.processElement1(candidate(3, 0.85, 0.3f), 0);
             assertThat(h.extractOutputValues())
                     .extracting(r -> r.promotable)
                     .containsExactly(false, false, true);
@@ -81,17 +77,17 @@ class PublisherTest {
     void aReleasesAucIsNeverNaNAndSaysWhatItWasJudgedOn() throws Exception {
         try (var h = harness()) {
             h.open();
-            h.processElement(candidate(1, 0.9, 0.1f), 0);
+            h.processElement1(candidate(1, 0.9, 0.1f), 0);
             ReleaseCandidate oneClass = candidate(2, 0.9, 0.2f);
             oneClass.window = new ProgressiveMetrics();
             for (int i = 0; i < 2_000; i++) {
                 oneClass.window.add(0.1f, false); // no positive since the last release
             }
-            h.processElement(oneClass, 0);
+            h.processElement1(oneClass, 0);
             ReleaseCandidate none = candidate(3, 0.9, 0.3f);
             none.window = oneClass.window.copy();
             none.total = oneClass.window.copy(); // no positive at all
-            h.processElement(none, 0);
+            h.processElement1(none, 0);
 
             List<Release> out = h.extractOutputValues();
             assertThat(out).allSatisfy(r -> assertThat(r.metrics.get("auc")).isNotNaN());
@@ -104,12 +100,64 @@ class PublisherTest {
         }
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, ReleaseCandidate, Release>
+    @Test
+    void refusesACandidateThatLosesToTheChampionOnTheHoldoutWhateverItsProgressiveAuc()
+            throws Exception {
+        try (var h =
+                harness(
+                        new Publisher(
+                                new SpecIdentity("payments", 1, "fp"), 0.02, 1_000, 400, 100))) {
+            h.open();
+            // Recent matured examples the learners never saw: fraud when the first value is high.
+            java.util.Random random = new java.util.Random(3);
+            for (int i = 0; i < 400; i++) {
+                float x = 2 * random.nextFloat();
+                h.processElement2(new Example("h" + i, new float[] {x, 1}, x > 1.4f, i), 0);
+            }
+            // The champion ranks the holdout well.
+            h.processElement1(candidate(1, 0.90, 5f), 0);
+            // Trained on label-flipped data, this one's progressive AUC (measured on the same
+            // flipped stream) looks better still; on the holdout it ranks backwards.
+            h.processElement1(candidate(2, 0.95, -5f), 0);
+            // A model as good as the champion is promoted.
+            h.processElement1(candidate(3, 0.91, 4f), 0);
+
+            List<Release> out = h.extractOutputValues();
+            assertThat(out).extracting(r -> r.version).containsExactly(1L, 2L, 3L);
+            assertThat(out.get(0).promotable).isTrue();
+            assertThat(out.get(0).metrics.get("holdout_auc")).isGreaterThan(0.95);
+            assertThat(out.get(0).metrics).containsEntry("holdout_size", 400.0);
+            assertThat(out.get(0).metrics).doesNotContainKey("champion_holdout_auc");
+
+            Release flipped = out.get(1);
+            assertThat(flipped.metrics.get("auc"))
+                    .as("the progressive gate alone would have passed it")
+                    .isGreaterThanOrEqualTo(out.get(0).metrics.get("auc") - 0.02);
+            assertThat(flipped.metrics.get("holdout_auc")).isLessThan(0.1);
+            assertThat(flipped.metrics.get("holdout_ap")).isLessThan(0.5);
+            assertThat(flipped.metrics.get("champion_holdout_auc")).isGreaterThan(0.95);
+            assertThat(flipped.promotable).isFalse();
+
+            assertThat(out.get(2).promotable).isTrue();
+            assertThat(out.get(2).metrics.get("champion_holdout_auc"))
+                    .as("judged against the last promoted model, not the refused one")
+                    .isGreaterThan(0.95);
+        }
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, ReleaseCandidate, Example, Release>
             harness() throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(
-                        new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000)),
+        return harness(new Publisher(new SpecIdentity("payments", 1, "fp"), 0.02, 1_000));
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<
+                    String, ReleaseCandidate, Example, Release>
+            harness(Publisher publisher) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(publisher),
                 (ReleaseCandidate c) -> "fraud",
+                (Example e) -> "fraud",
                 Types.STRING);
     }
 
