@@ -2,7 +2,6 @@ package dev.tideline.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tideline.connectors.CdcConfig;
 import dev.tideline.connectors.CdcMain;
@@ -308,13 +307,7 @@ class ComposeFileTest {
 
     @Test
     void dockerComposeAcceptsTheFile() throws Exception {
-        // CI installs it and sets TIDELINE_REQUIRE_DEPLOY_TOOLS: there a missing tool fails.
-        if (System.getenv("TIDELINE_REQUIRE_DEPLOY_TOOLS") != null) {
-            assertThat(onPath("docker-compose")).as("docker-compose on the PATH").isTrue();
-        }
-        assumeTrue(
-                onPath("docker-compose"),
-                "docker-compose is not installed (.ci/run installs Debian's package)");
+        DeployTools.require("docker-compose", ".ci/run installs Debian's package");
         Process p =
                 new ProcessBuilder("docker-compose", "-f", "docker-compose.yml", "config", "-q")
                         .directory(REPO.toFile())
@@ -323,10 +316,5 @@ class ComposeFileTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
-    }
-
-    private static boolean onPath(String command) {
-        return Stream.of(System.getenv("PATH").split(":"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
     }
 }

@@ -1,7 +1,6 @@
 package dev.tideline.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +34,6 @@ import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -47,7 +45,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.flink.kubernetes.operator.api.FlinkDeployment;
 import org.junit.jupiter.api.Test;
 
@@ -484,10 +481,7 @@ class KubernetesManifestsTest {
 
     /** {@code kubectl kustomize deploy/k8s/overlays/<overlay>}, one node per manifest. */
     static List<JsonNode> build(String overlay) throws Exception {
-        if (System.getenv("TIDELINE_REQUIRE_DEPLOY_TOOLS") != null) {
-            assertThat(onPath("kubectl")).as("kubectl on the PATH").isTrue();
-        }
-        assumeTrue(onPath("kubectl"), "kubectl is not installed");
+        DeployTools.require("kubectl", "its kustomize builds the overlays");
         Process p =
                 new ProcessBuilder(
                                 "kubectl",
@@ -510,10 +504,5 @@ class KubernetesManifestsTest {
             }
         }
         return docs;
-    }
-
-    private static boolean onPath(String command) {
-        return Stream.of(System.getenv("PATH").split(":"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
     }
 }

@@ -1,7 +1,6 @@
 package dev.tideline.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -30,10 +29,7 @@ class TerraformTest {
 
     @Test
     void terraformFmtFindsNothingToChange() throws Exception {
-        if (System.getenv("TIDELINE_REQUIRE_DEPLOY_TOOLS") != null) {
-            assertThat(onPath("terraform")).as("terraform on the PATH").isTrue();
-        }
-        assumeTrue(onPath("terraform"), "terraform is not installed");
+        DeployTools.require("terraform", "terraform fmt");
         Process p =
                 new ProcessBuilder(
                                 "terraform", "fmt", "-check", "-recursive", "-diff", TF.toString())
@@ -165,10 +161,5 @@ class TerraformTest {
             out.add(m.group(1));
         }
         return out;
-    }
-
-    private static boolean onPath(String command) {
-        return Stream.of(System.getenv("PATH").split(":"))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, command)));
     }
 }

@@ -85,7 +85,7 @@ class ScoringLoopIT {
                     Path log = ChildJvm.logFile(ns, "child-" + attempt + ".log");
                     child = launch(childConfig, log);
                     awaitReady(child, childPort, log);
-                    killUnderLoad(stack, catalog, child, childPort, sent);
+                    killUnderLoad(stack, catalog, child, childPort, childTransactionalId, sent);
                     open = ongoing(stack, childTransactionalId);
                 }
                 assertThat(open).as("a kill left the child's transaction open").isTrue();
@@ -114,7 +114,12 @@ class ScoringLoopIT {
      * more, then kills it ({@code kill -9}) while the stream still flows.
      */
     private static void killUnderLoad(
-            LocalStack stack, TopicCatalog catalog, Process child, int port, AtomicInteger sent)
+            LocalStack stack,
+            TopicCatalog catalog,
+            Process child,
+            int port,
+            String transactionalId,
+            AtomicInteger sent)
             throws Exception {
         AtomicBoolean streaming = new AtomicBoolean(true);
         Thread load =
@@ -127,9 +132,16 @@ class ScoringLoopIT {
                         },
                         "load");
         load.start();
-        try {
+        try (Admin admin =
+                Admin.create(Map.of("bootstrap.servers", (Object) stack.bootstrapServers()))) {
             double before = committedBy(port);
             await().atMost(TIMEOUT).until(() -> committedBy(port) > before + 500);
+            // Kill it the moment the coordinator sees a transaction of its open, so that the
+            // kill lands inside one (for up to ten seconds; then at whatever point it is).
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < deadline && !ongoing(admin, transactionalId)) {
+                // describeTransactions paces the loop: one round trip to the coordinator each.
+            }
             child.destroyForcibly().waitFor();
         } finally {
             streaming.set(false);
@@ -141,12 +153,16 @@ class ScoringLoopIT {
     private static boolean ongoing(LocalStack stack, String transactionalId) throws Exception {
         try (Admin admin =
                 Admin.create(Map.of("bootstrap.servers", (Object) stack.bootstrapServers()))) {
-            TransactionDescription d =
-                    admin.describeTransactions(List.of(transactionalId))
-                            .description(transactionalId)
-                            .get();
-            return d.state() == TransactionState.ONGOING && !d.topicPartitions().isEmpty();
+            return ongoing(admin, transactionalId);
         }
+    }
+
+    private static boolean ongoing(Admin admin, String transactionalId) throws Exception {
+        TransactionDescription d =
+                admin.describeTransactions(List.of(transactionalId))
+                        .description(transactionalId)
+                        .get();
+        return d.state() == TransactionState.ONGOING && !d.topicPartitions().isEmpty();
     }
 
     @Test
@@ -166,9 +182,8 @@ class ScoringLoopIT {
         AtomicInteger sent = new AtomicInteger();
         Process child = null;
         try {
-            // Vectors keep coming while the replica is killed, until a kill leaves a transaction
-            // of predictions open (nearly always the first: the replica spends most of its time
-            // inside one).
+            // Vectors keep coming while the replica is killed inside a transaction of
+            // predictions, until a kill leaves one open (nearly always the first).
             String transactionalId =
                     ns.name("kill") + "-" + InstanceLease.sanitize(InstanceLease.hostName()) + "-0";
             boolean open = false;
@@ -176,7 +191,7 @@ class ScoringLoopIT {
                 Path log = ChildJvm.logFile(ns, "fenced-" + attempt + ".log");
                 child = launch(config, log);
                 awaitReady(child, port, log);
-                killUnderLoad(stack, catalog, child, port, sent);
+                killUnderLoad(stack, catalog, child, port, transactionalId, sent);
                 open = ongoing(stack, transactionalId);
             }
             assertThat(open).as("a kill left a transaction of predictions open").isTrue();
@@ -305,15 +320,7 @@ class ScoringLoopIT {
             LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "solo");
             Thread t = new Thread(loop, "replica-solo");
             t.start();
@@ -365,15 +372,7 @@ class ScoringLoopIT {
                 TestModels.release(
                         1, TestModels.logistic(new float[] {0.1f, 0.1f, 0.1f, 0.1f}, 0), WIDTH));
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "swap");
             new Thread(loop, "replica-swap").start();
             Thread load =
@@ -438,15 +437,7 @@ class ScoringLoopIT {
                         3,
                         Duration.ofMinutes(1),
                         new ModelSwitch.ShadowSettings(300, 0.5, 0.5));
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "shadow");
             new Thread(loop, "replica-shadow").start();
             vectors(stack, catalog, 0, 200);
@@ -623,15 +614,7 @@ class ScoringLoopIT {
 
         // A replica started from scratch afterwards serves the promotable release.
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             assertThat(models.version()).isEqualTo(1L);
         } finally {
             models.close();
@@ -652,29 +635,12 @@ class ScoringLoopIT {
                 TestModels.release(1, TestModels.logistic(new float[] {1, 0, 0, 0}, 0), WIDTH));
         ModelSwitch models =
                 new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "rollback");
             new Thread(loop, "replica-rollback").start();
             publish(stack, catalog, TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH));
             await().atMost(TIMEOUT).until(() -> models.version() == 2);
-            // Rounds of vectors that v2 cannot score, until three failing batches roll it back.
-            int produced = 0;
-            while (models.version() == 2 && produced < 100) {
-                int from = produced;
-                vectors(stack, catalog, from, from + 10, 7f);
-                produced += 10;
-                await().atMost(TIMEOUT)
-                        .until(() -> predictions(stack, catalog).size() >= from + 10);
-            }
-            await().atMost(TIMEOUT).until(() -> models.version() == 1);
+            int produced = failUntilRolledBack(stack, catalog, models);
             vectors(stack, catalog, 100, 120);
             int expected = produced + 20;
             await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= expected);
@@ -711,40 +677,16 @@ class ScoringLoopIT {
         // A second replica that follows the models but sees none of the failing vectors.
         ModelSwitch other =
                 new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
-        try (ModelWatcher a =
-                        new ModelWatcher(
-                                        client(stack),
-                                        catalog.models(),
-                                        catalog.revocations(),
-                                        "fraud",
-                                        "replica-a",
-                                        scoring)
-                                .start();
-                ModelWatcher b =
-                        new ModelWatcher(
-                                        client(stack),
-                                        catalog.models(),
-                                        catalog.revocations(),
-                                        "fraud",
-                                        "replica-b",
-                                        other)
-                                .start()) {
+        try (ModelWatcher a = watcher(stack, catalog, "replica-a", scoring);
+                ModelWatcher b = watcher(stack, catalog, "replica-b", other)) {
             ScoringLoop loop = replica(stack, catalog, scoring, ns, "fleet");
             new Thread(loop, "replica-fleet").start();
             publish(stack, catalog, TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH));
             await().atMost(TIMEOUT).until(() -> scoring.version() == 2 && other.version() == 2);
 
-            int produced = 0;
-            while (scoring.version() == 2 && produced < 100) {
-                int from = produced;
-                vectors(stack, catalog, from, from + 10, 7f);
-                produced += 10;
-                await().atMost(TIMEOUT)
-                        .until(() -> predictions(stack, catalog).size() >= from + 10);
-            }
+            failUntilRolledBack(stack, catalog, scoring);
             // The replica that failed on v2 rolled back and told the fleet; the other stops
             // serving v2 on that word alone.
-            await().atMost(TIMEOUT).until(() -> scoring.version() == 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> other.version() == 1);
             List<ConsumerRecord<String, ModelRevocation>> revocations =
                     Topics.readToEnd(
@@ -761,15 +703,7 @@ class ScoringLoopIT {
             // A replica started afterwards skips v2, newest release though it is.
             ModelSwitch later =
                     new ModelSwitch(gates(), new SimpleMeterRegistry(), 3, Duration.ofMinutes(1));
-            try (ModelWatcher c =
-                    new ModelWatcher(
-                                    client(stack),
-                                    catalog.models(),
-                                    catalog.revocations(),
-                                    "fraud",
-                                    "replica-c",
-                                    later)
-                            .start()) {
+            try (ModelWatcher c = watcher(stack, catalog, "replica-c", later)) {
                 assertThat(later.version()).isEqualTo(1);
                 // Offered again (a retry, a re-publication), it is refused.
                 assertThat(later.offer(TestModels.release(2, TestModels.nanAtSeven(WIDTH), WIDTH)))
@@ -788,15 +722,7 @@ class ScoringLoopIT {
             throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         ModelSwitch models = new ModelSwitch(gates(), new SimpleMeterRegistry());
-        try (ModelWatcher watcher =
-                new ModelWatcher(
-                                client(stack),
-                                catalog.models(),
-                                catalog.revocations(),
-                                "fraud",
-                                "test",
-                                models)
-                        .start()) {
+        try (ModelWatcher watcher = watcher(stack, catalog, "test", models)) {
             ScoringLoop loop = replica(stack, catalog, models, ns, "dlq");
             new Thread(loop, "replica-dlq").start();
             try (KafkaProducer<byte[], byte[]> raw =
@@ -968,5 +894,35 @@ class ScoringLoopIT {
                 catalog.predictions().name(),
                 new StringDeserializer(),
                 catalog.predictions().valueSerde().deserializer());
+    }
+
+    /** A started watcher of model {@code fraud} for a replica named {@code instance}. */
+    private static ModelWatcher watcher(
+            LocalStack stack, TopicCatalog catalog, String instance, ModelSwitch models) {
+        return new ModelWatcher(
+                        client(stack),
+                        catalog.models(),
+                        catalog.revocations(),
+                        "fraud",
+                        instance,
+                        models)
+                .start();
+    }
+
+    /**
+     * Rounds of vectors that v2 ({@link TestModels#nanAtSeven}) cannot score, until three failing
+     * batches roll the replica back to v1; how many vectors were produced.
+     */
+    private static int failUntilRolledBack(
+            LocalStack stack, TopicCatalog catalog, ModelSwitch models) throws Exception {
+        int produced = 0;
+        while (models.version() == 2 && produced < 100) {
+            int from = produced;
+            vectors(stack, catalog, from, from + 10, 7f);
+            produced += 10;
+            await().atMost(TIMEOUT).until(() -> predictions(stack, catalog).size() >= from + 10);
+        }
+        await().atMost(TIMEOUT).until(() -> models.version() == 1);
+        return produced;
     }
 }

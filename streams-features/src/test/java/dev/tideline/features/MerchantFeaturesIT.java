@@ -12,6 +12,7 @@ import dev.tideline.schemas.avro.Channel;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.Transaction;
+import dev.tideline.testkit.TestCatalogs;
 import dev.tideline.testkit.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +72,7 @@ class MerchantFeaturesIT {
     @Test
     void eachPaymentCountsWhatReachedItsMerchantBeforeItWithinItsWindows(
             LocalStack stack, TestNamespace ns, @TempDir Path stateDir) {
-        TopicCatalog catalog = catalog(stack, ns.prefix());
+        TopicCatalog catalog = TestCatalogs.catalog(stack, ns.prefix(), PARTITIONS);
         String app = ns.prefix() + "features";
         Map<String, String> config = new HashMap<>();
         config.put(ClientSettings.BOOTSTRAP, stack.bootstrapServers());
@@ -296,15 +297,5 @@ class MerchantFeaturesIT {
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.bootstrapServers());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         return new KafkaProducer<>(p, new StringSerializer(), values);
-    }
-
-    private static TopicCatalog catalog(LocalStack stack, String prefix) {
-        Map<String, String> values =
-                Map.of(
-                        "tideline.topics.prefix",
-                        prefix,
-                        "tideline.topics.partitions",
-                        String.valueOf(PARTITIONS));
-        return ClientSettings.catalog(values, ClientSettings.registry(stack.registryUrl(), values));
     }
 }
