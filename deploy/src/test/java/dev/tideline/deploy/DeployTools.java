@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 
 /**
  * The command-line tools the deployment checks run (docker-compose, kubectl, terraform). CI
- * installs them and sets {@code TIDELINE_REQUIRE_DEPLOY_TOOLS}: there a missing tool fails the
+ * installs them and sets {@code REQUIRE_DEPLOY_TOOLS}: there a missing tool fails the
  * check; elsewhere the check is skipped and says why.
  */
 final class DeployTools {
@@ -19,7 +19,7 @@ final class DeployTools {
     /** Fails (in CI) or skips the calling test when {@code command} is not on the PATH. */
     static void require(String command, String why) {
         boolean present = onPath(command);
-        if (System.getenv("TIDELINE_REQUIRE_DEPLOY_TOOLS") != null) {
+        if (System.getenv("REQUIRE_DEPLOY_TOOLS") != null) {
             assertThat(present).as(command + " on the PATH (" + why + ")").isTrue();
         }
         assumeTrue(present, command + " is not installed (" + why + ")");
