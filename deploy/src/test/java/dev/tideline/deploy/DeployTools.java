@@ -9,8 +9,8 @@ import java.util.stream.Stream;
 
 /**
  * The command-line tools the deployment checks run (docker-compose, kubectl, terraform). CI
- * installs them and sets {@code REQUIRE_DEPLOY_TOOLS}: there a missing tool fails the
- * check; elsewhere the check is skipped and says why.
+ * installs them and sets {@code REQUIRE_DEPLOY_TOOLS}: there a missing tool fails the check;
+ * elsewhere the check is skipped and says why.
  */
 final class DeployTools {
 
