@@ -22,14 +22,40 @@ provider "aws" {
 }
 
 # Helm and kustomize reach each region's cluster with a token from the AWS CLI.
+locals {
+  clusters = {
+    primary = {
+      endpoint = module.primary.cluster_endpoint
+      ca       = module.primary.cluster_certificate_authority_data
+      name     = module.primary.cluster_name
+      region   = var.primary_region
+    }
+    secondary = {
+      endpoint = try(module.secondary[0].cluster_endpoint, "")
+      ca       = try(module.secondary[0].cluster_certificate_authority_data, "")
+      name     = try(module.secondary[0].cluster_name, "")
+      region   = var.secondary_region
+    }
+  }
+  token_args = { for k, c in local.clusters : k => ["eks", "get-token", "--cluster-name", c.name, "--region", c.region] }
+  kubeconfig = { for k, c in local.clusters : k => yamlencode({
+    apiVersion        = "v1"
+    kind              = "Config"
+    clusters          = [{ name = k, cluster = { server = c.endpoint, "certificate-authority-data" = c.ca } }]
+    users             = [{ name = k, user = { exec = { apiVersion = "client.authentication.k8s.io/v1beta1", command = "aws", args = local.token_args[k] } } }]
+    contexts          = [{ name = k, context = { cluster = k, user = k } }]
+    "current-context" = k
+  }) }
+}
+
 provider "helm" {
   kubernetes {
-    host                   = module.primary.cluster_endpoint
-    cluster_ca_certificate = base64decode(module.primary.cluster_certificate_authority_data)
+    host                   = local.clusters.primary.endpoint
+    cluster_ca_certificate = base64decode(local.clusters.primary.ca)
     exec {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", module.primary.cluster_name, "--region", var.primary_region]
+      args        = local.token_args.primary
     }
   }
 }
@@ -37,49 +63,23 @@ provider "helm" {
 provider "helm" {
   alias = "secondary"
   kubernetes {
-    host                   = try(module.secondary[0].cluster_endpoint, "")
-    cluster_ca_certificate = try(base64decode(module.secondary[0].cluster_certificate_authority_data), "")
+    host                   = local.clusters.secondary.endpoint
+    cluster_ca_certificate = try(base64decode(local.clusters.secondary.ca), "")
     exec {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--cluster-name", try(module.secondary[0].cluster_name, ""), "--region", var.secondary_region]
+      args        = local.token_args.secondary
     }
   }
 }
 
 provider "kustomization" {
-  kubeconfig_raw = yamlencode({
-    apiVersion = "v1"
-    kind       = "Config"
-    clusters = [{
-      name    = "primary"
-      cluster = { server = module.primary.cluster_endpoint, "certificate-authority-data" = module.primary.cluster_certificate_authority_data }
-    }]
-    users = [{
-      name = "primary"
-      user = { exec = { apiVersion = "client.authentication.k8s.io/v1beta1", command = "aws", args = ["eks", "get-token", "--cluster-name", module.primary.cluster_name, "--region", var.primary_region] } }
-    }]
-    contexts          = [{ name = "primary", context = { cluster = "primary", user = "primary" } }]
-    "current-context" = "primary"
-  })
+  kubeconfig_raw = local.kubeconfig.primary
 }
 
 provider "kustomization" {
-  alias = "secondary"
-  kubeconfig_raw = yamlencode({
-    apiVersion = "v1"
-    kind       = "Config"
-    clusters = [{
-      name    = "secondary"
-      cluster = { server = try(module.secondary[0].cluster_endpoint, ""), "certificate-authority-data" = try(module.secondary[0].cluster_certificate_authority_data, "") }
-    }]
-    users = [{
-      name = "secondary"
-      user = { exec = { apiVersion = "client.authentication.k8s.io/v1beta1", command = "aws", args = ["eks", "get-token", "--cluster-name", try(module.secondary[0].cluster_name, ""), "--region", var.secondary_region] } }
-    }]
-    contexts          = [{ name = "secondary", context = { cluster = "secondary", user = "secondary" } }]
-    "current-context" = "secondary"
-  })
+  alias          = "secondary"
+  kubeconfig_raw = local.kubeconfig.secondary
 }
 
 module "primary" {

@@ -104,12 +104,13 @@ final class FeatureProcessor implements Processor<String, Arrival, String, Featu
         long now = Math.max(clock, t);
 
         byte[] stored = entities.get(event.entityId());
+        boolean foreign = stored != null && !layout.compatible(stored);
         long before =
-                stored == null || !layout.compatible(stored)
+                stored == null || foreign
                         ? StateLayout.NO_TIME
                         : StateLayout.latestEventTime(stored);
         byte[] state;
-        if (stored != null && !layout.compatible(stored)) {
+        if (foreign) {
             if (!warnedLayout) {
                 log.warn(
                         "Entity state in store {} was written for another feature spec; starting"
