@@ -106,15 +106,11 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                 CooperativeStickyAssignor.class.getName());
         this.consumer =
                 new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        Map<String, Object> p = new HashMap<>(client);
-        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-        p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
         this.producer =
-                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+                new KafkaProducer<>(
+                        producerSettings(client, settings.transactionalId()),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
         this.batch = new VectorBatch(settings.maxBatch(), settings.width());
         this.decoder = new VectorDecoder(features, catalog.registry());
         this.fallbacks =
@@ -139,6 +135,28 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                         .description("From the vector's computation to its prediction being sent")
                         .publishPercentiles(0.5, 0.99)
                         .register(registry);
+    }
+
+    /**
+     * The transactional producer's settings over the client's. One transaction per poll batch means
+     * transactions back to back under load; the broker answers a batch that reaches a partition
+     * before the last transaction's markers are written with CONCURRENT_TRANSACTIONS, and the
+     * client retries after {@code retry.backoff.ms}. Kafka's default (100 ms, growing to a second)
+     * put 100 ms on every such batch; 5 ms growing to 20 keeps a retry within a marker write. A
+     * value the client settings give wins.
+     */
+    static Map<String, Object> producerSettings(
+            Map<String, Object> client, String transactionalId) {
+        Map<String, Object> p = new HashMap<>(client);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
+        p.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        p.putIfAbsent(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 20);
+        return p;
     }
 
     @Override
