@@ -9,9 +9,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Unmatched;
 
 /**
- * {@code tideline bench}: benchmarks that print one JSON line as their last output. They live in
- * the {@code bench/} modules, not in this command: each subcommand runs its benchmark in a JVM of
- * its own with the options as given ({@code --help} lists them).
+ * {@code tideline bench}: benchmarks that print one JSON line as their last output. The engines'
+ * benchmarks live in the {@code bench/} modules, not in this command: each of those subcommands
+ * runs its benchmark in a JVM of its own with the options as given ({@code --help} lists them).
+ * {@code bench e2e} measures the demo's whole pipeline, which this command assembles, in this JVM.
  */
 @Command(
         name = "bench",
@@ -21,6 +22,7 @@ import picocli.CommandLine.Unmatched;
             "'tideline bench COMMAND --help' lists a benchmark's options."
         },
         subcommands = {
+            E2eBench.class,
             BenchCommand.Features.class,
             BenchCommand.Eviction.class,
             BenchCommand.Serving.class,

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * pipeline's topics, CDC on the stack's PostgreSQL, the feature stage, scoring replicas in this
  * JVM, and the training job in a JVM of its own (its Kafka clients differ). {@link #start} returns
  * once every part is up, or stops what it started and throws with the reason of the part that
- * failed; {@link #close} stops them all, the clients before the broker.
+ * failed; {@link #close} stops them all, the clients before the broker. {@code tideline demo} and
+ * {@code tideline bench e2e} run on it.
  */
 final class Demo implements AutoCloseable {
 
@@ -261,6 +262,14 @@ final class Demo implements AutoCloseable {
 
     /** Starts the simulator and the monitor that grades what the pipeline makes of it. */
     void simulate(SimulationSettings settings, Duration live, Path groundTruth) {
+        simulate(settings, live, groundTruth, true);
+    }
+
+    /**
+     * Starts the simulator, and with {@code monitored} the monitor that grades what the pipeline
+     * makes of it (a consumer of every topic the simulation feeds).
+     */
+    void simulate(SimulationSettings settings, Duration live, Path groundTruth, boolean monitored) {
         simulator =
                 Simulator.start(
                         settings,
@@ -273,7 +282,9 @@ final class Demo implements AutoCloseable {
                         live,
                         Duration.ofMinutes(2),
                         groundTruth);
-        monitor = new DemoMonitor(client, catalog, simulator).start();
+        if (monitored) {
+            monitor = new DemoMonitor(client, catalog, simulator).start();
+        }
     }
 
     /** The READY line's addresses: {@code bootstrap=... registry=... jdbc=... features=...}. */
@@ -299,6 +310,16 @@ final class Demo implements AutoCloseable {
 
     TopicCatalog catalog() {
         return catalog;
+    }
+
+    /** Kafka client settings for the stack, {@code bootstrap.servers} included. */
+    Map<String, Object> client() {
+        return Map.copyOf(client);
+    }
+
+    /** The feature stage. */
+    FeatureApp features() {
+        return features;
     }
 
     LocalStack stack() {

@@ -10,6 +10,7 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.serving.ServingConfig;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -42,20 +43,21 @@ final class Settings {
 
     /** Loads every layer; a running local stack supplies addresses not given otherwise. */
     static Settings load(CommonOptions options) {
-        Map<String, String> values =
-                new ConfigLoader(
-                                KEYS,
-                                List.of(
-                                        ClientSettings.CLIENT_PREFIX,
-                                        FeatureConfig.STREAMS_PREFIX,
-                                        // The training job's keys: its own JVM checks them.
-                                        TrainingProcess.PREFIX))
-                        .load(
-                                Map.of(),
-                                Optional.ofNullable(options.configFile),
-                                System.getenv(),
-                                options.overrides());
-        return new Settings(values, StackState.readLive(StackState.defaultFile()));
+        return new Settings(
+                load(Optional.ofNullable(options.configFile), options.overrides()),
+                StackState.readLive(StackState.defaultFile()));
+    }
+
+    /** Flags over environment over file; a key no part knows is refused, named. */
+    static Map<String, String> load(Optional<Path> file, Map<String, String> overrides) {
+        return new ConfigLoader(
+                        KEYS,
+                        List.of(
+                                ClientSettings.CLIENT_PREFIX,
+                                FeatureConfig.STREAMS_PREFIX,
+                                // The training job's keys: its own JVM checks them.
+                                TrainingProcess.PREFIX))
+                .load(Map.of(), file, System.getenv(), overrides);
     }
 
     /** The running local stack's PostgreSQL, when there is one. */

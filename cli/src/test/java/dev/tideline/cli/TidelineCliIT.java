@@ -433,6 +433,8 @@ class TidelineCliIT {
     void eachBenchmarkAnswersHelpWithItsOptions() throws Exception {
         Map<String, String> options =
                 Map.of(
+                        "e2e",
+                        "--step-duration",
                         "features",
                         "--entities",
                         "eviction",

@@ -269,6 +269,10 @@ public final class FeatureApp implements Engine {
         return spec;
     }
 
+    public FeatureConfig config() {
+        return config;
+    }
+
     public FeatureMetrics metrics() {
         return metrics;
     }
