@@ -60,9 +60,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tideline bench features}: the feature topology against a pass-through Streams app with the
- * same exactly-once settings, on the same input, in one run on an in-process broker; then the tile
- * code alone under JMH. Prints one JSON line last.
+ * {@code tideline bench features}: the feature topology against a pass-through Streams app and
+ * against the same windows as Kafka Streams DSL hopping-window aggregations ({@link DslWindows}),
+ * with the same exactly-once settings, on the same input, in one run on an in-process broker; then
+ * the tile code alone under JMH. Prints one JSON line last.
  */
 @Command(
         name = "features",
@@ -118,6 +119,7 @@ final class FeaturesBench implements Callable<Integer> {
             SchemaRegistryClient registry = ClientSettings.registry(stack.registryUrl(), values);
             TopicCatalog catalog = ClientSettings.catalog(values, registry);
             String passthroughTopic = prefix + "bench.passthrough";
+            String dslTopic = prefix + "bench.dsl";
             try (Admin admin =
                     Admin.create(
                             Map.of(
@@ -125,7 +127,10 @@ final class FeaturesBench implements Callable<Integer> {
                                     stack.bootstrapServers()))) {
                 TopicBootstrap.ensure(
                         admin, catalog, Optional.of(registry), Duration.ofSeconds(60));
-                admin.createTopics(List.of(new NewTopic(passthroughTopic, partitions, (short) 1)))
+                admin.createTopics(
+                                List.of(
+                                        new NewTopic(passthroughTopic, partitions, (short) 1),
+                                        new NewTopic(dslTopic, partitions, (short) 1)))
                         .all()
                         .get();
             }
@@ -145,7 +150,9 @@ final class FeaturesBench implements Callable<Integer> {
             passthrough(values, catalog, passthroughTopic, work, "pt-warm");
             features(values, work, "ft-warm", entitySpec);
             features(values, work, "mt-warm", merchantSpec);
+            dsl(values, catalog, builtin, dslTopic, work, "dsl-warm");
             List<Double> passthroughRates = new ArrayList<>();
+            List<Double> dslRates = new ArrayList<>();
             List<Run> featureRuns = new ArrayList<>();
             List<Run> merchantRuns = new ArrayList<>();
             for (int round = 0; round < rounds; round++) {
@@ -153,15 +160,18 @@ final class FeaturesBench implements Callable<Integer> {
                         passthrough(values, catalog, passthroughTopic, work, "pt-" + round));
                 featureRuns.add(features(values, work, "ft-" + round, entitySpec));
                 merchantRuns.add(features(values, work, "mt-" + round, merchantSpec));
+                dslRates.add(dsl(values, catalog, builtin, dslTopic, work, "dsl-" + round));
                 log.info(
                         "Round {}: pass-through {} events/s, features {} events/s, with merchant"
-                                + " features {} events/s",
+                                + " features {} events/s, DSL windows {} events/s",
                         round,
                         Math.round(passthroughRates.get(round)),
                         Math.round(featureRuns.get(round).eventsPerSecond()),
-                        Math.round(merchantRuns.get(round).eventsPerSecond()));
+                        Math.round(merchantRuns.get(round).eventsPerSecond()),
+                        Math.round(dslRates.get(round)));
             }
             double passthrough = median(passthroughRates);
+            double dsl = median(dslRates);
             featureRuns.sort(Comparator.comparingDouble(Run::eventsPerSecond));
             Run features = featureRuns.get(featureRuns.size() / 2);
             merchantRuns.sort(Comparator.comparingDouble(Run::eventsPerSecond));
@@ -181,6 +191,8 @@ final class FeaturesBench implements Callable<Integer> {
             json.put(
                     "merchant_ratio",
                     Math.round(1000 * merchant.eventsPerSecond / passthrough) / 1000.0);
+            json.put("dsl_events_per_s", Math.round(dsl));
+            json.put("vs_dsl", Math.round(100 * features.eventsPerSecond / dsl) / 100.0);
             json.put("process_latency_p50_us", features.p50Micros);
             json.put("process_latency_p99_us", features.p99Micros);
             if (!skipJmh) {
@@ -306,6 +318,36 @@ final class FeaturesBench implements Callable<Integer> {
                                 catalog.transactions().keySerde(),
                                 catalog.transactions().valueSerde()));
         try (KafkaStreams streams = new KafkaStreams(builder.build(props), props)) {
+            streams.start();
+            double rate = timeUntilDone(streams, seen::get);
+            logThreadRatios(name, streams);
+            return rate;
+        }
+    }
+
+    /**
+     * The spec's windowed counts and sums as Kafka Streams DSL hopping windows ({@link
+     * DslWindows}), with the same exactly-once settings, on the same input.
+     */
+    private double dsl(
+            Map<String, String> values,
+            TopicCatalog catalog,
+            FeatureSpec spec,
+            String topic,
+            Path work,
+            String name)
+            throws Exception {
+        Map<String, String> config = new HashMap<>(values);
+        config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
+        config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
+        Properties props =
+                FeatureApp.streamsProperties(
+                        new FeatureConfig(config), catalog, FeatureMetrics.standalone(), -1);
+        AtomicLong seen = new AtomicLong();
+        try (KafkaStreams streams =
+                new KafkaStreams(
+                        DslWindows.build(catalog.transactions(), spec, topic, seen, props),
+                        props)) {
             streams.start();
             double rate = timeUntilDone(streams, seen::get);
             logThreadRatios(name, streams);
