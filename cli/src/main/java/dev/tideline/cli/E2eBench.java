@@ -85,7 +85,7 @@ final class E2eBench implements Callable<Integer> {
     @Option(
             names = "--warmup",
             description = "Seconds at --rate before the measured ones (default: ${DEFAULT-VALUE}).")
-    int warmup = 15;
+    int warmup = 30;
 
     @Option(
             names = "--steps",
@@ -162,6 +162,7 @@ final class E2eBench implements Callable<Integer> {
                 Phase measured = pacer.run(0, rate, warmup, duration);
                 measured.drain(Duration.ofSeconds(60));
                 log.info("At {}/s: {}", rate, measured.summary());
+                log.info("Slowest seconds at {}/s: {}", rate, measured.slowestSeconds(10));
                 List<Phase> stepped = new ArrayList<>();
                 long maxRate = measured.meets(BOUND_MS) ? rate : 0;
                 long sustained = measured.keptPace() ? rate : 0;
@@ -369,6 +370,38 @@ final class E2eBench implements Callable<Integer> {
 
         boolean meets(long boundMs) {
             return keptPace() && percentile(Stage.E2E, 0.99) <= boundMs;
+        }
+
+        /**
+         * The measured seconds whose payments had the highest p99, by offset from the start of the
+         * measurement: whether the tail is spread out or comes in bursts, and how often.
+         */
+        String slowestSeconds(int n) {
+            long start = sent.get(warmupCount);
+            Map<Long, List<Long>> bySecond = new java.util.TreeMap<>();
+            for (int i = warmupCount; i < size(); i++) {
+                long p = predicted.get(i);
+                if (p != 0) {
+                    bySecond.computeIfAbsent(
+                                    (sent.get(i) - start) / 1_000_000_000L, k -> new ArrayList<>())
+                            .add(p - sent.get(i));
+                }
+            }
+            List<long[]> seconds = new ArrayList<>();
+            bySecond.forEach(
+                    (second, latencies) -> {
+                        latencies.sort(null);
+                        long p99 =
+                                latencies.get(
+                                        Math.max(0, (int) Math.ceil(0.99 * latencies.size()) - 1));
+                        seconds.add(new long[] {second, p99});
+                    });
+            seconds.sort((a, b) -> Long.compare(b[1], a[1]));
+            StringBuilder out = new StringBuilder();
+            for (long[] s : seconds.subList(0, Math.min(n, seconds.size()))) {
+                out.append(String.format("%ds: p99 %d ms; ", s[0], s[1] / 1_000_000L));
+            }
+            return out.toString();
         }
 
         String summary() {
