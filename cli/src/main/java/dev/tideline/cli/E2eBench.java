@@ -7,7 +7,6 @@ import dev.tideline.features.FeatureConfig;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.Channel;
 import dev.tideline.schemas.avro.FeatureVector;
-import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.avro.Transaction;
 import dev.tideline.simulator.PaymentSimulator;
 import dev.tideline.simulator.Records.AccountRow;
@@ -496,63 +495,47 @@ final class E2eBench implements Callable<Integer> {
         private volatile boolean running = true;
 
         Observer(Map<String, Object> client, TopicCatalog catalog, String routing) {
-            KafkaConsumer<String, FeatureVector> vectors =
-                    consumer(
-                            client,
-                            catalog.features().name(),
-                            catalog.features().valueSerde().deserializer());
-            KafkaConsumer<String, Prediction> predictions =
+            Deserializer<FeatureVector> vectors = catalog.features().valueSerde().deserializer();
+            if (routing != null) {
+                watch(
+                        consumer(client, routing, vectors),
+                        "routed",
+                        (v, now) ->
+                                at(v.getTxnId(), s -> s.phase.routed.compareAndSet(s.i, 0, now)));
+            }
+            watch(
+                    consumer(client, catalog.features().name(), vectors),
+                    "vectors",
+                    (v, now) -> at(v.getTxnId(), s -> s.phase.vector.compareAndSet(s.i, 0, now)));
+            watch(
                     consumer(
                             client,
                             catalog.predictions().name(),
-                            catalog.predictions().valueSerde().deserializer());
-            consumers.add(vectors);
-            consumers.add(predictions);
-            if (routing != null) {
-                KafkaConsumer<String, FeatureVector> routed =
-                        consumer(client, routing, catalog.features().valueSerde().deserializer());
-                consumers.add(routed);
-                threads.add(
-                        new Thread(
-                                () ->
-                                        read(
-                                                routed,
-                                                (v, now) -> {
-                                                    Slot s = slot(v.getTxnId());
-                                                    if (s != null) {
-                                                        s.phase.routed.compareAndSet(s.i, 0, now);
-                                                    }
-                                                }),
-                                "bench-e2e-routed"));
+                            catalog.predictions().valueSerde().deserializer()),
+                    "predictions",
+                    (p, now) ->
+                            at(
+                                    p.getTxnId(),
+                                    s -> {
+                                        s.phase.predicted.compareAndSet(s.i, 0, now);
+                                        s.phase.predictions.incrementAndGet(s.i);
+                                        if (p.getFallback()) {
+                                            s.phase.fallback.set(s.i, 1);
+                                        }
+                                    }));
+        }
+
+        private <V> void watch(KafkaConsumer<String, V> consumer, String name, Sink<V> sink) {
+            consumers.add(consumer);
+            threads.add(new Thread(() -> read(consumer, sink), "bench-e2e-" + name));
+        }
+
+        /** Runs {@code action} on the payment's slot when the id is one of the benchmark's. */
+        private void at(String txnId, java.util.function.Consumer<Slot> action) {
+            Slot s = slot(txnId);
+            if (s != null) {
+                action.accept(s);
             }
-            threads.add(
-                    new Thread(
-                            () ->
-                                    read(
-                                            vectors,
-                                            (v, now) -> {
-                                                Slot s = slot(v.getTxnId());
-                                                if (s != null) {
-                                                    s.phase.vector.compareAndSet(s.i, 0, now);
-                                                }
-                                            }),
-                            "bench-e2e-vectors"));
-            threads.add(
-                    new Thread(
-                            () ->
-                                    read(
-                                            predictions,
-                                            (p, now) -> {
-                                                Slot s = slot(p.getTxnId());
-                                                if (s != null) {
-                                                    s.phase.predicted.compareAndSet(s.i, 0, now);
-                                                    s.phase.predictions.incrementAndGet(s.i);
-                                                    if (p.getFallback()) {
-                                                        s.phase.fallback.set(s.i, 1);
-                                                    }
-                                                }
-                                            }),
-                            "bench-e2e-predictions"));
         }
 
         Observer start() {

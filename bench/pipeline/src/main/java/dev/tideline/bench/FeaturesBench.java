@@ -35,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -45,6 +46,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Produced;
 import org.openjdk.jmh.results.RunResult;
@@ -294,35 +296,30 @@ final class FeaturesBench implements Callable<Integer> {
     private double passthrough(
             Map<String, String> values, TopicCatalog catalog, String topic, Path work, String name)
             throws Exception {
-        Map<String, String> config = new HashMap<>(values);
-        config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
-        config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
-        Properties props =
-                FeatureApp.streamsProperties(
-                        new FeatureConfig(config), catalog, FeatureMetrics.standalone(), -1);
-        AtomicLong seen = new AtomicLong();
-        StreamsBuilder builder = new StreamsBuilder();
-        builder.stream(
-                        catalog.transactions().name(),
-                        Consumed.with(
-                                catalog.transactions().keySerde(),
-                                catalog.transactions().valueSerde()))
-                .mapValues(
-                        tx -> {
-                            seen.incrementAndGet();
-                            return tx;
-                        })
-                .to(
-                        topic,
-                        Produced.with(
-                                catalog.transactions().keySerde(),
-                                catalog.transactions().valueSerde()));
-        try (KafkaStreams streams = new KafkaStreams(builder.build(props), props)) {
-            streams.start();
-            double rate = timeUntilDone(streams, seen::get);
-            logThreadRatios(name, streams);
-            return rate;
-        }
+        return baseline(
+                values,
+                catalog,
+                work,
+                name,
+                (props, seen) -> {
+                    StreamsBuilder builder = new StreamsBuilder();
+                    builder.stream(
+                                    catalog.transactions().name(),
+                                    Consumed.with(
+                                            catalog.transactions().keySerde(),
+                                            catalog.transactions().valueSerde()))
+                            .mapValues(
+                                    tx -> {
+                                        seen.incrementAndGet();
+                                        return tx;
+                                    })
+                            .to(
+                                    topic,
+                                    Produced.with(
+                                            catalog.transactions().keySerde(),
+                                            catalog.transactions().valueSerde()));
+                    return builder.build(props);
+                });
     }
 
     /**
@@ -337,6 +334,26 @@ final class FeaturesBench implements Callable<Integer> {
             Path work,
             String name)
             throws Exception {
+        return baseline(
+                values,
+                catalog,
+                work,
+                name,
+                (props, seen) ->
+                        DslWindows.build(catalog.transactions(), spec, topic, seen, props));
+    }
+
+    /**
+     * One run of a comparison app under the feature stage's Streams settings, until it has seen
+     * every event: events per second.
+     */
+    private double baseline(
+            Map<String, String> values,
+            TopicCatalog catalog,
+            Path work,
+            String name,
+            BiFunction<Properties, AtomicLong, Topology> topology)
+            throws Exception {
         Map<String, String> config = new HashMap<>(values);
         config.put(FeatureConfig.APPLICATION_ID, values.get(TopicCatalogConfig.PREFIX) + name);
         config.put(FeatureConfig.STATE_DIR, work.resolve(name).toString());
@@ -344,10 +361,7 @@ final class FeaturesBench implements Callable<Integer> {
                 FeatureApp.streamsProperties(
                         new FeatureConfig(config), catalog, FeatureMetrics.standalone(), -1);
         AtomicLong seen = new AtomicLong();
-        try (KafkaStreams streams =
-                new KafkaStreams(
-                        DslWindows.build(catalog.transactions(), spec, topic, seen, props),
-                        props)) {
+        try (KafkaStreams streams = new KafkaStreams(topology.apply(props, seen), props)) {
             streams.start();
             double rate = timeUntilDone(streams, seen::get);
             logThreadRatios(name, streams);
