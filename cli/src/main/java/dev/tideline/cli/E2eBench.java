@@ -119,6 +119,11 @@ final class E2eBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        require(rate > 0, "--rate must be positive, not " + rate);
+        require(duration > 0, "--duration must be positive, not " + duration);
+        require(warmup >= 0, "--warmup must not be negative, not " + warmup);
+        require(stepDuration > 5, "--step-duration must be more than its 5 s of warm-up");
+        require(historyMinutes >= 1, "--history must be at least a minute");
         Map<String, String> overrides = new HashMap<>(properties);
         overrides.putIfAbsent(FeatureConfig.HTTP_PORT, "0");
         overrides.putIfAbsent("tideline.serving.http.port", "0");
@@ -637,6 +642,12 @@ final class E2eBench implements Callable<Integer> {
                 throw new IllegalStateException(message);
             }
             TimeUnit.MILLISECONDS.sleep(200); // polling the replica's model
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
         }
     }
 

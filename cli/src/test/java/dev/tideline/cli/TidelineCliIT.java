@@ -430,6 +430,13 @@ class TidelineCliIT {
     }
 
     @Test
+    void benchE2eRefusesARateThatIsNotPositiveBeforeStartingAnything() throws Exception {
+        Run run = run("bench", "e2e", "--rate", "0");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err()).contains("--rate must be positive, not 0");
+    }
+
+    @Test
     void eachBenchmarkAnswersHelpWithItsOptions() throws Exception {
         Map<String, String> options =
                 Map.of(
