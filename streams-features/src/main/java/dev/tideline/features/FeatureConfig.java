@@ -130,7 +130,7 @@ public final class FeatureConfig extends AppConfig {
                     .define(
                             COMMIT_INTERVAL,
                             Type.STRING,
-                            "PT0.025S",
+                            "PT0.1S",
                             DURATION,
                             Importance.MEDIUM,
                             "How often transactions commit: the floor of end-to-end latency for"
