@@ -28,7 +28,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -153,8 +152,7 @@ final class E2eBench implements Callable<Integer> {
                     Duration.ofMinutes(5),
                     demo.simulator(),
                     "no trained model in service within 5 minutes");
-            long servedFrom = demo.servedVersion();
-            log.info("Model v{} in service", servedFrom);
+            log.info("Model v{} in service", demo.servedVersion());
             List<AccountRow> accounts =
                     new PaymentSimulator(sim, System.currentTimeMillis()).initialAccounts();
             try (Observer observer =
@@ -263,7 +261,6 @@ final class E2eBench implements Callable<Integer> {
 
     /** One rate for a while: when each payment was sent, its vector seen and its prediction. */
     static final class Phase {
-        final int index;
         final int rate;
         final int warmupCount;
         final AtomicLongArray sent;
@@ -274,8 +271,7 @@ final class E2eBench implements Callable<Integer> {
         final AtomicLongArray fallback;
         volatile double achievedRate;
 
-        Phase(int index, int rate, int warmupCount, int n) {
-            this.index = index;
+        Phase(int rate, int warmupCount, int n) {
             this.rate = rate;
             this.warmupCount = warmupCount;
             this.sent = new AtomicLongArray(n);
@@ -451,7 +447,7 @@ final class E2eBench implements Callable<Integer> {
 
         Phase run(int index, int perSecond, int warmupSeconds, int seconds) {
             int n = perSecond * (warmupSeconds + seconds);
-            Phase phase = new Phase(index, perSecond, perSecond * warmupSeconds, n);
+            Phase phase = new Phase(perSecond, perSecond * warmupSeconds, n);
             observer.phases.put(index, phase);
             log.info("{} payments/s for {} s ({} s of warm-up)", perSecond, seconds, warmupSeconds);
             String topic = catalog.transactions().name();
@@ -496,7 +492,6 @@ final class E2eBench implements Callable<Integer> {
         final Map<Integer, Phase> phases = new ConcurrentHashMap<>();
         private final List<Thread> threads = new ArrayList<>();
         private final List<KafkaConsumer<String, ?>> consumers = new ArrayList<>();
-        private final AtomicReference<Throwable> failure = new AtomicReference<>();
         private volatile boolean running = true;
 
         Observer(Map<String, Object> client, TopicCatalog catalog, String routing) {
@@ -577,7 +572,6 @@ final class E2eBench implements Callable<Integer> {
             } catch (org.apache.kafka.common.errors.WakeupException e) {
                 // closing
             } catch (RuntimeException e) {
-                failure.compareAndSet(null, e);
                 log.error("The benchmark's reader failed", e);
             }
         }
