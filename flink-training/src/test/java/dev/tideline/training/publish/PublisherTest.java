@@ -101,6 +101,33 @@ class PublisherTest {
     }
 
     @Test
+    void aWindowWithTooFewPositivesIsJudgedOnEverythingSoFarAndSaysSo() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(candidate(1, 0.9, 0.1f), 0);
+            // 2,000 examples since the last release but three positives, all ranked low: an AUC
+            // of a window this thin says nothing of the model.
+            ReleaseCandidate thin = candidate(2, 0.9, 0.2f);
+            thin.window = new ProgressiveMetrics();
+            for (int i = 0; i < 3; i++) {
+                thin.window.add(0.05f, true);
+            }
+            for (int i = 0; i < 2_000; i++) {
+                thin.window.add(0.1f, false);
+            }
+            thin.total.merge(thin.window);
+            h.processElement1(thin, 0);
+
+            Release r = h.extractOutputValues().get(1);
+            assertThat(r.metrics).containsEntry("auc_on_total", 1.0);
+            assertThat(r.metrics).containsEntry("positives_window", 3.0);
+            assertThat(r.metrics.get("auc_window")).isLessThan(0.01);
+            assertThat(r.metrics.get("auc")).isEqualTo(r.metrics.get("auc_total"));
+            assertThat(r.metrics.get("auc")).isGreaterThan(0.85);
+        }
+    }
+
+    @Test
     void refusesACandidateThatLosesToTheChampionOnTheHoldoutWhateverItsProgressiveAuc()
             throws Exception {
         try (var h =
@@ -174,9 +201,11 @@ class PublisherTest {
         c.scaler.add(new float[] {0, 1});
         c.scaler.add(new float[] {2, 3});
         c.window = new ProgressiveMetrics();
-        // 1000 pairs: positives at 0.9, negatives below it except a share above it.
+        // Positives at 0.9, negatives below it except a share above it.
         int above = (int) Math.round((1 - auc) * 1000);
-        c.window.add(0.9f, true);
+        for (int i = 0; i < Publisher.WINDOW_MIN_POSITIVES; i++) {
+            c.window.add(0.9f, true);
+        }
         for (int i = 0; i < 1000; i++) {
             c.window.add(i < above ? 0.95f : 0.1f, false);
         }
