@@ -12,7 +12,8 @@ import picocli.CommandLine.Unmatched;
  * {@code tideline bench}: benchmarks that print one JSON line as their last output. The engines'
  * benchmarks live in the {@code bench/} modules, not in this command: each of those subcommands
  * runs its benchmark in a JVM of its own with the options as given ({@code --help} lists them).
- * {@code bench e2e} measures the demo's whole pipeline, which this command assembles, in this JVM.
+ * {@code bench e2e} and {@code bench quality} run the demo's whole pipeline, which this command
+ * assembles, in this JVM.
  */
 @Command(
         name = "bench",
@@ -23,6 +24,7 @@ import picocli.CommandLine.Unmatched;
         },
         subcommands = {
             E2eBench.class,
+            QualityBench.class,
             BenchCommand.Features.class,
             BenchCommand.Eviction.class,
             BenchCommand.Serving.class,

@@ -11,10 +11,7 @@ import dev.tideline.schemas.avro.Transaction;
 import dev.tideline.simulator.PaymentSimulator;
 import dev.tideline.simulator.Records.AccountRow;
 import dev.tideline.simulator.SimulationSettings;
-import dev.tideline.simulator.Simulator;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,7 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -118,36 +114,17 @@ final class E2eBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        require(rate > 0, "--rate must be positive, not " + rate);
-        require(duration > 0, "--duration must be positive, not " + duration);
-        require(warmup >= 0, "--warmup must not be negative, not " + warmup);
-        require(stepDuration > 5, "--step-duration must be more than its 5 s of warm-up");
-        require(historyMinutes >= 1, "--history must be at least a minute");
-        Map<String, String> overrides = new HashMap<>(properties);
-        overrides.putIfAbsent(FeatureConfig.HTTP_PORT, "0");
-        overrides.putIfAbsent("tideline.serving.http.port", "0");
-        overrides.putIfAbsent("tideline.cdc.http.port", "0");
-        overrides.putIfAbsent("tideline.training.http.port", String.valueOf(freePort()));
-        Map<String, String> values = Settings.load(Optional.empty(), overrides);
-        Duration history = Duration.ofMinutes(historyMinutes);
-        SimulationSettings defaults = SimulationSettings.defaults();
-        SimulationSettings sim =
-                new SimulationSettings(
-                                defaults.seed(),
-                                defaults.customers(),
-                                defaults.merchants(),
-                                defaults.ratePerSecond(),
-                                history,
-                                defaults.fraudRate(),
-                                defaults.mix(),
-                                defaults.compromise(),
-                                defaults.chargebackMin(),
-                                defaults.chargebackMax())
-                        .scaledTo(history);
+        BenchRuns.require(rate > 0, "--rate must be positive, not " + rate);
+        BenchRuns.require(duration > 0, "--duration must be positive, not " + duration);
+        BenchRuns.require(warmup >= 0, "--warmup must not be negative, not " + warmup);
+        BenchRuns.require(stepDuration > 5, "--step-duration must be more than its 5 s of warm-up");
+        BenchRuns.require(historyMinutes >= 1, "--history must be at least a minute");
+        Map<String, String> values = Settings.load(Optional.empty(), BenchRuns.quiet(properties));
+        SimulationSettings sim = BenchRuns.simulation(Duration.ofMinutes(historyMinutes), 1L);
         try (Demo demo = Demo.start(values, 1, sim.suggestedMaturity(), null)) {
             demo.simulate(sim, Duration.ZERO, null, false);
             log.info("Waiting for a trained model in service");
-            await(
+            BenchRuns.await(
                     () -> demo.servedVersion() > 0,
                     Duration.ofMinutes(5),
                     demo.simulator(),
@@ -621,44 +598,5 @@ final class E2eBench implements Callable<Integer> {
         p.put(ProducerConfig.LINGER_MS_CONFIG, 1);
         return new KafkaProducer<>(
                 p, new StringSerializer(), catalog.transactions().valueSerde().serializer());
-    }
-
-    private static void await(
-            BooleanSupplier condition, Duration timeout, Simulator simulator, String message)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (simulator.phase() == Simulator.Phase.FAILED) {
-                throw new IllegalStateException(
-                        "the simulator failed: " + simulator.failure(), simulator.failure());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException(message);
-            }
-            TimeUnit.MILLISECONDS.sleep(200); // polling the replica's model
-        }
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
-    }
-
-    /**
-     * A port for the training process's health endpoint, which must be fixed before it starts:
-     * below the kernel's ephemeral range, where the stack's own listeners cannot take it first.
-     */
-    private static int freePort() throws IOException {
-        Random random = new Random();
-        for (int attempt = 0; attempt < 100; attempt++) {
-            int port = 20_000 + random.nextInt(12_000);
-            try (ServerSocket s = new ServerSocket(port)) {
-                return s.getLocalPort();
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IOException("no free port between 20000 and 32000 for the training process");
     }
 }
