@@ -27,6 +27,7 @@ public final class FeatureComputer {
     private static final double MS_PER_DAY = 86_400_000.0;
 
     private final FeatureSpec spec;
+    private final Transform[] transforms;
     private final StateLayout layout;
     private final List<FeatureDef> features;
     private final int[] windowOf;
@@ -42,6 +43,7 @@ public final class FeatureComputer {
 
     public FeatureComputer(FeatureSpec spec) {
         this.spec = spec;
+        this.transforms = spec.transforms();
         this.layout = new StateLayout(spec);
         this.features = spec.features();
         int n = features.size();
@@ -128,14 +130,15 @@ public final class FeatureComputer {
         }
         float[] out = new float[values.length];
         for (int i = 0; i < values.length; i++) {
-            out[i] = (float) values[i];
+            out[i] = (float) transforms[i].apply(values[i]);
         }
         return out;
     }
 
     /**
      * The features that need no event, as of {@code asOfMs}: windows, time since the latest event,
-     * the last value, and the profile's own fields. Used by the read API.
+     * the last value, and the profile's own fields, transformed as the spec declares. Used by the
+     * read API.
      */
     public Map<String, Double> current(byte[] state, long asOfMs, Profile profile) {
         ByteBuffer b = ByteBuffer.wrap(state);
@@ -149,14 +152,15 @@ public final class FeatureComputer {
         Map<String, Double> out = new LinkedHashMap<>();
         for (int i = 0; i < features.size(); i++) {
             FeatureDef f = features.get(i);
+            Transform t = transforms[i];
             if (f instanceof WindowFeature w) {
-                out.put(f.name(), window(w, i, aggregates[windowOf[i]]));
+                out.put(f.name(), t.apply(window(w, i, aggregates[windowOf[i]])));
             } else if (f instanceof EntityFeature e && e.fn() != EntityFunction.ZSCORE) {
-                out.put(f.name(), entity(b, e, entityOffset[i], latest, asOfMs, 0, false));
+                out.put(f.name(), t.apply(entity(b, e, entityOffset[i], latest, asOfMs, 0, false)));
             } else if (f instanceof ProfileFeature p
                     && (p.field() == ProfileField.ACCOUNT_AGE_DAYS
                             || p.field() == ProfileField.RISK_TIER)) {
-                out.put(f.name(), profile(p, profile, asOfMs, null, 0));
+                out.put(f.name(), t.apply(profile(p, profile, asOfMs, null, 0)));
             }
         }
         return out;

@@ -44,6 +44,7 @@ public final class FeatureSpec {
     private final Duration grace;
     private final List<Window> windows;
     private final List<FeatureDef> features;
+    private final Map<String, Transform> transforms;
     private final Money money;
     private final String canonical;
     private final String fingerprint;
@@ -55,6 +56,7 @@ public final class FeatureSpec {
             Duration grace,
             List<Window> windows,
             List<FeatureDef> features,
+            Map<String, Transform> transforms,
             Money money) {
         this.id = id;
         this.version = version;
@@ -62,6 +64,7 @@ public final class FeatureSpec {
         this.grace = grace;
         this.windows = List.copyOf(windows);
         this.features = List.copyOf(features);
+        this.transforms = Map.copyOf(transforms);
         this.money = money;
         this.canonical = canonicalJson();
         this.fingerprint = Digests.sha256(canonical);
@@ -227,6 +230,11 @@ public final class FeatureSpec {
                 node.put("denominator", d.denominator());
             }
             node.put("default", f.defaultValue());
+            Transform t = transform(f.name());
+            if (t != Transform.NONE) {
+                // Only when set: specs without transforms keep their fingerprints.
+                node.put("transform", lower(t));
+            }
         }
         try {
             return JSON.writeValueAsString(root);
@@ -251,12 +259,23 @@ public final class FeatureSpec {
                 grace,
                 windows,
                 features.stream().filter(f -> !(f instanceof MerchantFeature)).toList(),
+                transforms,
                 money);
     }
 
     /** Whether any feature is keyed by merchant: the stage then keeps merchant state too. */
     public boolean hasMerchantFeatures() {
         return features.stream().anyMatch(f -> f instanceof MerchantFeature);
+    }
+
+    /** What the named feature's value goes through before it is written to the vector. */
+    public Transform transform(String name) {
+        return transforms.getOrDefault(name, Transform.NONE);
+    }
+
+    /** Each position's transform, in vector order. */
+    public Transform[] transforms() {
+        return features.stream().map(f -> transform(f.name())).toArray(Transform[]::new);
     }
 
     /** Finds a feature's position in the vector. */

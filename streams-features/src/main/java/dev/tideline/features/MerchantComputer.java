@@ -19,6 +19,7 @@ final class MerchantComputer {
     private final int[] positions;
     private final MerchantFeature[] features;
     private final int[] windowOf;
+    private final Transform[] transforms;
 
     MerchantComputer(FeatureSpec spec) {
         this.spec = spec;
@@ -28,12 +29,14 @@ final class MerchantComputer {
         positions = new int[n];
         features = new MerchantFeature[n];
         windowOf = new int[n];
+        transforms = new Transform[n];
         int j = 0;
         for (int i = 0; i < all.size(); i++) {
             if (all.get(i) instanceof MerchantFeature m) {
                 positions[j] = i;
                 features[j] = m;
                 windowOf[j] = state.windows().indexOf(m.window());
+                transforms[j] = spec.transform(m.name());
                 j++;
             }
         }
@@ -56,19 +59,20 @@ final class MerchantComputer {
         state.addPayment(merchant, t, amount);
         List<Float> values = new ArrayList<>(vector.getValues());
         for (int j = 0; j < features.length; j++) {
-            values.set(positions[j], (float) value(merchant, j, t));
+            values.set(positions[j], (float) transforms[j].apply(value(merchant, j, t)));
         }
         return FeatureVector.newBuilder(vector).setValues(values).build();
     }
 
     /**
      * The merchant features of a merchant's state as of {@code at}, by name in the spec's order,
-     * folding nothing in: what a payment at the merchant at {@code at} would see besides itself.
+     * folding nothing in: what a payment at the merchant at {@code at} would see besides itself
+     * (transformed as the spec declares, as in a vector).
      */
     Map<String, Double> current(byte[] merchant, long at) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (int j = 0; j < features.length; j++) {
-            out.put(features[j].name(), value(merchant, j, at));
+            out.put(features[j].name(), transforms[j].apply(value(merchant, j, at)));
         }
         return out;
     }

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,7 +59,8 @@ final class SpecParser {
                     "sketch_bits",
                     "numerator",
                     "denominator",
-                    "default");
+                    "default",
+                    "transform");
     private static final Set<String> FILTER_KEYS =
             Set.of("field", "in", "eq", "gt", "gte", "lt", "lte");
 
@@ -68,6 +70,7 @@ final class SpecParser {
     static final int MAX_SKETCH_BITS = 1024;
 
     private final String source;
+    private final Map<String, Transform> transforms = new HashMap<>();
 
     SpecParser(String source) {
         this.source = source;
@@ -109,7 +112,14 @@ final class SpecParser {
             throw fail("grace " + grace + " is longer than the smallest window " + smallest);
         }
         return new FeatureSpec(
-                id, version, tiles, grace, List.copyOf(windows.values()), features, money(root));
+                id,
+                version,
+                tiles,
+                grace,
+                List.copyOf(windows.values()),
+                features,
+                transforms,
+                money(root));
     }
 
     /** {@code base_currency} and {@code rates}: both or neither. */
@@ -206,6 +216,7 @@ final class SpecParser {
             if (!NAME.matcher(name).matches()) {
                 throw fail(where + ": name must match " + NAME.pattern());
             }
+            Transform transform = transform(f, where);
             for (FeatureDef def : feature(f, name, where, windows, names, merchant)) {
                 if (def instanceof MerchantFeature) {
                     merchant.add(def.name());
@@ -214,9 +225,20 @@ final class SpecParser {
                     throw fail(where + ": feature '" + def.name() + "' is declared twice");
                 }
                 features.add(def);
+                if (transform != Transform.NONE) {
+                    transforms.put(def.name(), transform);
+                }
             }
         }
         return features;
+    }
+
+    /** {@code transform}: none (the default) or log; it applies to every kind of feature. */
+    private Transform transform(JsonNode f, String where) {
+        if (!f.has("transform")) {
+            return Transform.NONE;
+        }
+        return choice(f, "transform", where, Transform.class);
     }
 
     private List<FeatureDef> feature(
@@ -487,7 +509,7 @@ final class SpecParser {
         node.fieldNames()
                 .forEachRemaining(
                         k -> {
-                            if (!keys.contains(k)) {
+                            if (!keys.contains(k) && !k.equals("transform")) {
                                 throw fail(
                                         where
                                                 + ": '"

@@ -2,6 +2,7 @@ package dev.tideline.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class FeatureSpecTest {
         FeatureSpec spec = FeatureSpec.builtin(FeatureSpec.DEFAULT);
 
         assertThat(spec.id()).isEqualTo("payments");
-        assertThat(spec.version()).isEqualTo(3);
+        assertThat(spec.version()).isEqualTo(4);
         assertThat(spec.money().base()).isEqualTo("EUR");
         assertThat(spec.grace()).isEqualTo(Duration.ofMinutes(2));
         assertThat(spec.windows()).extracting(Window::name).containsExactly("5m", "1h", "24h");
@@ -58,7 +59,7 @@ class FeatureSpecTest {
         // Changing the default spec changes what every deployed model reads: it must be deliberate,
         // and come with a new spec version. Update this value only together with the version.
         assertThat(FeatureSpec.builtin(FeatureSpec.DEFAULT).fingerprint())
-                .isEqualTo("cc7e0487ec478d183b854b2154daa393eabf9d1e264bf900b598e85f62847ea6");
+                .isEqualTo("d459926870ab52d7317f9644dc58cf068245ec816a0d0603d7450decc6d46da1");
     }
 
     @Test
@@ -147,6 +148,66 @@ class FeatureSpecTest {
         assertThatThrownBy(() -> FeatureSpec.parse(converting.replace("USD", "DOLLARS"), "f"))
                 .isInstanceOf(InvalidSpecException.class)
                 .hasMessageContaining("rates");
+    }
+
+    @Test
+    void aLogTransformIsDeclaredPerFeatureAndIsPartOfTheFingerprint() {
+        FeatureSpec plain = FeatureSpec.parse(SMALL, "a");
+        String logged =
+                SMALL.replace(
+                                "{name: amount, kind: event, field: amount}",
+                                "{name: amount, kind: event, field: amount, transform: log}")
+                        .replace(
+                                "{name: n, kind: window, agg: count,",
+                                "{name: n, kind: window, agg: count, transform: log,");
+        FeatureSpec spec = FeatureSpec.parse(logged, "b");
+
+        assertThat(spec.transform("amount")).isEqualTo(Transform.LOG);
+        // A declaration that expands into one feature per window applies to each of them.
+        assertThat(spec.transform("n_1m")).isEqualTo(Transform.LOG);
+        assertThat(spec.transform("n_1h")).isEqualTo(Transform.LOG);
+        assertThat(spec.transform("since")).isEqualTo(Transform.NONE);
+        assertThat(plain.transform("amount")).isEqualTo(Transform.NONE);
+        assertThat(spec.fingerprint()).isNotEqualTo(plain.fingerprint());
+        assertThat(FeatureSpec.parse(spec.canonicalForm(), "c").fingerprint())
+                .isEqualTo(spec.fingerprint());
+        assertThat(SMALL.replace("field: amount}", "field: amount, transform: none}"))
+                .satisfies(
+                        none ->
+                                assertThat(FeatureSpec.parse(none, "d").fingerprint())
+                                        .isEqualTo(plain.fingerprint()));
+        assertThatThrownBy(
+                        () ->
+                                FeatureSpec.parse(
+                                        SMALL.replace(
+                                                "field: amount}",
+                                                "field: amount, transform: sqrt}"),
+                                        "e"))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("features[0] 'amount': unknown transform 'sqrt'")
+                .hasMessageContaining("none, log");
+    }
+
+    @Test
+    void aTransformedFeatureIsWrittenLogScaledAndDerivedFeaturesDivideTheValuesBeforeIt() {
+        String logged =
+                SMALL.replace(
+                        "{name: amount, kind: event, field: amount}",
+                        "{name: amount, kind: event, field: amount, transform: log}");
+        FeatureComputer computer = new FeatureComputer(FeatureSpec.parse(logged, "b"));
+        FeatureComputer plain = new FeatureComputer(FeatureSpec.parse(SMALL, "a"));
+        long t = 1_790_000_000_000L;
+        Event event = new Event("t1", "e", "m", 25_000, 250, "EUR", 2, "DE", "ATM", t);
+
+        float[] v = computer.apply(computer.layout().newState(), event, null);
+        float[] raw = plain.apply(plain.layout().newState(), event, null);
+
+        assertThat(raw[0]).isEqualTo(250f);
+        assertThat((double) v[0]).isCloseTo(Math.log1p(250), within(1e-6));
+        assertThat(v[1]).isEqualTo(raw[1]); // n_1m: not transformed
+        assertThat(v[5]).as("share = amount / n_1h, of the amount as computed").isEqualTo(raw[5]);
+        assertThat(Transform.LOG.apply(-250)).isEqualTo(-Math.log1p(250));
+        assertThat(Transform.LOG.apply(0)).isZero();
     }
 
     @ParameterizedTest(name = "{0}")

@@ -148,7 +148,7 @@ class FeatureTopologyIT {
         assertThat(out.get(2).key()).isEqualTo("e1");
         assertThat(out.get(2).timestamp()).isEqualTo(T.plusSeconds(600).toEpochMilli());
         assertThat(v.getSpecId()).isEqualTo("payments");
-        assertThat(v.getSpecVersion()).isEqualTo(3);
+        assertThat(v.getSpecVersion()).isEqualTo(4);
         assertThat(v.getSpecFingerprint()).isEqualTo(spec.fingerprint());
         assertThat(v.getValues()).hasSize(spec.size());
 
@@ -574,11 +574,13 @@ class FeatureTopologyIT {
                 .build();
     }
 
+    /** The feature's value as computed is {@code value}: the vector holds it transformed. */
     private void expect(FeatureVector v, String feature, double value) {
         int i = spec.indexOf(feature).orElseThrow();
+        double written = spec.transform(feature).apply(value);
         assertThat((double) v.getValues().get(i))
                 .as(feature)
-                .isCloseTo(value, within(1e-3 * Math.max(1, Math.abs(value))));
+                .isCloseTo(written, within(1e-3 * Math.max(1, Math.abs(written))));
     }
 
     private void send(Transaction tx) {

@@ -184,15 +184,10 @@ class MerchantFeaturesIT {
                 FeatureVector v = byTxn.get(e.getKey());
                 for (int f = 0; f < FEATURES.length; f++) {
                     double got = v.getValues().get(spec.indexOf(FEATURES[f]).orElseThrow());
-                    if (Math.abs(got - e.getValue()[f]) > 1e-6) {
+                    double want = spec.transform(FEATURES[f]).apply(e.getValue()[f]);
+                    if (Math.abs(got - want) > 1e-6) {
                         differences.add(
-                                e.getKey()
-                                        + " "
-                                        + FEATURES[f]
-                                        + ": "
-                                        + got
-                                        + ", oracle "
-                                        + e.getValue()[f]);
+                                e.getKey() + " " + FEATURES[f] + ": " + got + ", oracle " + want);
                     }
                 }
                 if (e.getValue()[4] > 0) {
