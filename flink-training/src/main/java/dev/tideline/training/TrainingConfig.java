@@ -27,6 +27,7 @@ public final class TrainingConfig extends AppConfig {
     public static final String OPTIMIZER = P + "optimizer";
     public static final String LEARNING_RATE = P + "learning-rate";
     public static final String L2 = P + "l2";
+    public static final String POSITIVE_WEIGHT = P + "positive-weight";
     public static final String BATCH_SIZE = P + "batch-size";
     public static final String UPDATE_EVERY = P + "update-every";
     public static final String FLUSH_AFTER_MS = P + "flush-after-ms";
@@ -126,6 +127,17 @@ public final class TrainingConfig extends AppConfig {
                             ConfigDef.Range.between(0, 1),
                             Importance.LOW,
                             "L2 weight decay.")
+                    .define(
+                            POSITIVE_WEIGHT,
+                            Type.DOUBLE,
+                            1.0,
+                            ConfigDef.Range.between(1, 1000),
+                            Importance.MEDIUM,
+                            "How much more a fraud example's loss counts than a legitimate one's:"
+                                    + " with fraud at 1% or less, mini-batches hold few positives"
+                                    + " and their gradient is washed out. Releases take its"
+                                    + " logarithm off the output bias, so scores stay"
+                                    + " probabilities.")
                     .define(
                             BATCH_SIZE,
                             Type.INT,
@@ -390,7 +402,8 @@ public final class TrainingConfig extends AppConfig {
                 getInt(MAX_STALENESS),
                 getInt(RELEASE_EVERY_ROUNDS),
                 Duration.ofMillis(getLong(RELEASE_EVERY_MS)),
-                getDouble(SERVER_LEARNING_RATE));
+                getDouble(SERVER_LEARNING_RATE),
+                getDouble(POSITIVE_WEIGHT).floatValue());
     }
 
     public SpecIdentity spec() {

@@ -1,6 +1,7 @@
 package dev.tideline.training.learn;
 
 import dev.tideline.training.model.FeatureScaler;
+import dev.tideline.training.model.Network;
 import dev.tideline.training.model.ProgressiveMetrics;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
@@ -176,10 +177,24 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         s.roundOpenedMs = -1;
     }
 
+    /**
+     * The network to release: with positives weighted {@code w} in training, its logits run about
+     * {@code ln w} high (weighting a class is sampling it {@code w} times over), so the output
+     * bias, the last parameter, gives that back and the scores are probabilities again. Ranking,
+     * and so AUC and average precision, is unchanged.
+     */
+    static Network calibrated(Network network, float positiveWeight) {
+        Network n = network.copy();
+        if (positiveWeight != 1) {
+            n.params[n.params.length - 1] -= (float) Math.log(positiveWeight);
+        }
+        return n;
+    }
+
     private void release(long now) {
         ReleaseCandidate c = new ReleaseCandidate();
         c.globalVersion = s.global.version;
-        c.network = s.global.network.copy();
+        c.network = calibrated(s.global.network, settings.positiveWeight());
         c.scaler = s.global.scaler.copy();
         c.window = s.window;
         c.total = s.total.copy();

@@ -27,7 +27,13 @@ public final class LocalModel {
     public LocalModel(TrainingSettings settings, LearnerState state) {
         this.settings = settings;
         this.s = state;
-        this.batch = new MiniBatch(settings.width(), settings.batchSize(), settings.hidden());
+        this.batch =
+                new MiniBatch(
+                        settings.width(),
+                        settings.batchSize(),
+                        settings.hidden(),
+                        MiniBatch.VECTOR_LANES,
+                        settings.positiveWeight());
     }
 
     public static LocalModel fresh(TrainingSettings settings) {

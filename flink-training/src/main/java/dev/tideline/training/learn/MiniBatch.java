@@ -42,6 +42,7 @@ final class MiniBatch {
 
     private final boolean vector;
     private final int width;
+    private final float positiveWeight;
     private final float[][] rows;
     private final boolean[] labels;
     private final float[] scores;
@@ -56,16 +57,22 @@ final class MiniBatch {
     private final float[] hidden;
 
     MiniBatch(int width, int capacity, int hidden) {
-        this(width, capacity, hidden, VECTOR_LANES);
+        this(width, capacity, hidden, VECTOR_LANES, 1);
+    }
+
+    MiniBatch(int width, int capacity, int hidden, boolean vector) {
+        this(width, capacity, hidden, vector, 1);
     }
 
     /**
      * With {@code vector}, logistic regression's kernel runs on SIMD lanes, which needs the Vector
-     * API module in this JVM; without it, in the scalar loops.
+     * API module in this JVM; without it, in the scalar loops. A positive example's loss counts
+     * {@code positiveWeight} times a negative's.
      */
-    MiniBatch(int width, int capacity, int hidden, boolean vector) {
+    MiniBatch(int width, int capacity, int hidden, boolean vector, float positiveWeight) {
         this.vector = vector;
         this.width = width;
+        this.positiveWeight = positiveWeight;
         this.rows = new float[capacity][];
         this.labels = new boolean[capacity];
         this.scores = new float[capacity];
@@ -124,7 +131,13 @@ final class MiniBatch {
             for (int e = 0; e < size; e++) {
                 float[] x = rows[e];
                 Network.standardise(x, mean, inverseStd, z);
-                scores[e] = network.accumulateGradient(z, labels[e] ? 1 : 0, gradient, hidden);
+                scores[e] =
+                        network.accumulateGradient(
+                                z,
+                                labels[e] ? 1 : 0,
+                                labels[e] ? positiveWeight : 1,
+                                gradient,
+                                hidden);
                 for (int j = 0; j < width; j++) {
                     float v = x[j] - (shift == null ? 0 : shift[j]);
                     sum[j] += v;
@@ -163,7 +176,7 @@ final class MiniBatch {
         for (int e = 0; e < size; e++) {
             float p = Network.sigmoid(scores[e]);
             scores[e] = p;
-            float d = p - (labels[e] ? 1 : 0);
+            float d = labels[e] ? (p - 1) * positiveWeight : p;
             residuals[e] = d;
             dSum += d;
         }

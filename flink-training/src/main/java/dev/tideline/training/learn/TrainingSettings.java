@@ -12,7 +12,8 @@ import java.time.Duration;
  * closes ({@code learners} reports or {@code roundTimeout}), which updates are too stale, and when
  * a model is released ({@code releaseEveryRounds} rounds or {@code releaseEvery}), and the server
  * learning rate that scales each round's weighted mean delta (0 or less: the round's learner
- * count).
+ * count), and the weight of a positive example's loss against a negative's ({@code positiveWeight};
+ * releases take its log off their output bias, so scores stay calibrated).
  */
 public record TrainingSettings(
         String modelName,
@@ -31,7 +32,8 @@ public record TrainingSettings(
         int maxStaleness,
         int releaseEveryRounds,
         Duration releaseEvery,
-        double serverLearningRate)
+        double serverLearningRate,
+        float positiveWeight)
         implements Serializable {
 
     /** The network every learner and the aggregator start from: identical everywhere. */

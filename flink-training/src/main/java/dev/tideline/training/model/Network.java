@@ -91,8 +91,14 @@ public final class Network {
      * @param hidden scratch of {@link #hidden()} floats (unused for logistic regression)
      */
     public float accumulateGradient(float[] z, float y, float[] grad, float[] hidden) {
+        return accumulateGradient(z, y, 1, grad, hidden);
+    }
+
+    /** As {@link #accumulateGradient(float[], float, float[], float[])}, its loss weighted. */
+    public float accumulateGradient(
+            float[] z, float y, float weight, float[] grad, float[] hidden) {
         float p = sigmoid(logit(z, params, hidden));
-        float d = p - y;
+        float d = (p - y) * weight;
         int w = layers[0];
         if (layers.length == 2) {
             for (int i = 0; i < w; i++) {

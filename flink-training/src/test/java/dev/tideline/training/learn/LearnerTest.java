@@ -33,7 +33,8 @@ class LearnerTest {
                 2,
                 1_000,
                 Duration.ofHours(1),
-                1.0);
+                1.0,
+                1f);
     }
 
     private static TwoInputStreamOperatorTestHarness<Example, GlobalState, ModelUpdate> harness()

@@ -45,14 +45,26 @@ class MiniBatchTest {
             for (int width : new int[] {WIDTH, 24, 29}) {
                 for (float offset : new float[] {3, 10_000}) {
                     for (int n : new int[] {1, 7, 32}) {
-                        assertTrainsLikePerExample(lanes, width, offset, n);
+                        assertTrainsLikePerExample(lanes, width, offset, n, 1);
                     }
                 }
             }
         }
     }
 
-    private static void assertTrainsLikePerExample(boolean lanes, int width, float offset, int n) {
+    @Test
+    void weightsAPositiveExamplesLossOnEveryPath() {
+        // The folded path (centred features) and the per-example one, on lanes and in loops: each
+        // positive's gradient is the weight times its unweighted one, and scores do not change.
+        for (boolean lanes : new boolean[] {false, true}) {
+            for (float offset : new float[] {3, 10_000}) {
+                assertTrainsLikePerExample(lanes, 24, offset, 32, 7);
+            }
+        }
+    }
+
+    private static void assertTrainsLikePerExample(
+            boolean lanes, int width, float offset, int n, float positiveWeight) {
         float[][] x = rows(n, n, offset, width);
         Network net = Network.logistic(width);
         float[] mean = new float[width];
@@ -65,7 +77,7 @@ class MiniBatchTest {
         net.params[width] = -0.2f;
         float[] shift = offset > 100 ? x[0].clone() : null;
 
-        MiniBatch batch = new MiniBatch(width, 32, 0, lanes);
+        MiniBatch batch = new MiniBatch(width, 32, 0, lanes, positiveWeight);
         float[] expectedGradient = new float[width + 1];
         float[] expectedScores = new float[n];
         float[] z = new float[width];
@@ -74,7 +86,11 @@ class MiniBatchTest {
             boolean fraud = e % 3 == 0;
             batch.add(x[e], fraud);
             Network.standardise(x[e], mean, inverseStd, z);
-            expectedScores[e] = net.accumulateGradient(z, fraud ? 1 : 0, expectedGradient, null);
+            float[] unweighted = new float[width + 1];
+            expectedScores[e] = net.accumulateGradient(z, fraud ? 1 : 0, unweighted, null);
+            for (int i = 0; i <= width; i++) {
+                expectedGradient[i] += (fraud ? positiveWeight : 1) * unweighted[i];
+            }
             exact.add(x[e]);
         }
         float[] gradient = new float[width + 1];
@@ -90,7 +106,8 @@ class MiniBatchTest {
                         + offset
                         + ", "
                         + n
-                        + " rows";
+                        + " rows, positive weight "
+                        + positiveWeight;
         for (int e = 0; e < n; e++) {
             assertThat(batch.scores()[e])
                     .as("score %d, %s", e, example)
@@ -99,7 +116,7 @@ class MiniBatchTest {
         for (int i = 0; i <= width; i++) {
             assertThat(gradient[i])
                     .as("gradient %d, %s", i, example)
-                    .isCloseTo(expectedGradient[i], offset(1e-5f * n));
+                    .isCloseTo(expectedGradient[i], offset(1e-5f * n * positiveWeight));
         }
         FeatureScaler moments = FeatureScaler.ofMoments(n, shift, sum, squares);
         double[] variance = moments.variance();

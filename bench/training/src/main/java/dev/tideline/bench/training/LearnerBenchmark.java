@@ -78,7 +78,8 @@ public class LearnerBenchmark {
                 Integer.MAX_VALUE, // no aggregator here: every update is sent
                 1,
                 Duration.ofHours(1),
-                1.0);
+                1.0,
+                1f);
     }
 
     @Benchmark
