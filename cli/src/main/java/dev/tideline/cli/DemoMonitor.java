@@ -3,6 +3,8 @@ package dev.tideline.cli;
 import dev.tideline.schemas.DeadLetter;
 import dev.tideline.schemas.Topic;
 import dev.tideline.schemas.TopicCatalog;
+import dev.tideline.schemas.avro.FeatureVector;
+import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.ModelRelease;
 import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.simulator.FraudScenario;
@@ -74,6 +76,8 @@ final class DemoMonitor implements AutoCloseable {
     private final List<Release> releases = new ArrayList<>();
     private final Map<String, Map<String, Long>> deadLetters = new TreeMap<>();
     private final List<Tick> ticks = new ArrayList<>();
+    private final Map<String, float[]> vectorValues = new HashMap<>();
+    private final Map<String, Boolean> labelled = new HashMap<>();
 
     DemoMonitor(Map<String, Object> client, TopicCatalog catalog, Simulator simulator) {
         this(client, catalog, simulator.truth(), () -> simulator.counts().payments.get());
@@ -157,8 +161,26 @@ final class DemoMonitor implements AutoCloseable {
         String topic = r.topic();
         if (topic.equals(catalog.features().name())) {
             vectors.incrementAndGet();
+            FeatureVector v =
+                    catalog.features().valueSerde().deserializer().deserialize(topic, r.value());
+            if (truth.of(v.getTxnId()) != null) {
+                float[] values = new float[v.getValues().size()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = v.getValues().get(i);
+                }
+                synchronized (this) {
+                    vectorValues.put(v.getTxnId(), values);
+                }
+            }
         } else if (topic.equals(catalog.labels().name())) {
             labels.incrementAndGet();
+            if (r.value() != null) {
+                Label l =
+                        catalog.labels().valueSerde().deserializer().deserialize(topic, r.value());
+                synchronized (this) {
+                    labelled.put(l.getTxnId(), l.getIsFraud());
+                }
+            }
         } else if (topic.equals(catalog.predictions().name())) {
             prediction(
                     catalog.predictions()
@@ -231,6 +253,41 @@ final class DemoMonitor implements AutoCloseable {
 
     synchronized List<Graded> graded() {
         return List.copyOf(graded);
+    }
+
+    /**
+     * The batch reference: a logistic regression fitted to convergence on the served vectors of the
+     * simulated history and their labels from {@code cdc.labels}, scoring the given live payments
+     * (NaN for one whose vector was not seen).
+     */
+    synchronized float[] reference(List<Graded> live) {
+        List<float[]> rows = new ArrayList<>();
+        List<Boolean> fraud = new ArrayList<>();
+        vectorValues.forEach(
+                (txn, values) -> {
+                    GroundTruth.Truth t = truth.of(txn);
+                    if (t != null && !t.live()) {
+                        rows.add(values);
+                        fraud.add(labelled.getOrDefault(txn, false));
+                    }
+                });
+        float[] out = new float[live.size()];
+        Arrays.fill(out, Float.NaN);
+        if (rows.isEmpty() || !fraud.contains(true)) {
+            return out;
+        }
+        boolean[] y = new boolean[fraud.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = fraud.get(i);
+        }
+        BatchLogistic lr = BatchLogistic.fit(rows.toArray(new float[0][]), y, QualityBench.RIDGE);
+        for (int i = 0; i < out.length; i++) {
+            float[] v = vectorValues.get(live.get(i).txnId());
+            if (v != null) {
+                out[i] = lr.score(new float[][] {v})[0];
+            }
+        }
+        return out;
     }
 
     synchronized List<Release> releases() {

@@ -1,5 +1,6 @@
 package dev.tideline.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -163,6 +164,7 @@ final class DemoReport {
         html.append("</div><h2>Models</h2><div class=\"charts\">");
         chart(releases());
         html.append("</div>");
+        batchReference(firstPromoted);
         releaseTable();
         html.append("<h2>Served scores</h2><p class=\"note\">Live payments scored by a trained")
                 .append(" model from the first promoted release on (")
@@ -446,6 +448,48 @@ final class DemoReport {
         return c;
     }
 
+    /**
+     * The batch reference's row: a logistic regression fitted offline on the history's served
+     * vectors and labels, judged on the live payments the trained models scored, beside those
+     * models' own scores of the same payments (the ceiling {@code bench quality} measures).
+     */
+    private void batchReference(long firstPromoted) {
+        List<DemoMonitor.Graded> live = new ArrayList<>();
+        for (DemoMonitor.Graded g : monitor.graded()) {
+            if (g.modelVersion() >= 0
+                    && firstPromoted > 0
+                    && g.modelVersion() >= firstPromoted
+                    && g.live()) {
+                live.add(g);
+            }
+        }
+        float[] reference = monitor.reference(live);
+        List<Integer> kept = new ArrayList<>();
+        for (int i = 0; i < reference.length; i++) {
+            if (!Float.isNaN(reference[i])) {
+                kept.add(i);
+            }
+        }
+        float[] batch = new float[kept.size()];
+        float[] online = new float[kept.size()];
+        boolean[] fraud = new boolean[kept.size()];
+        for (int k = 0; k < batch.length; k++) {
+            batch[k] = reference[kept.get(k)];
+            online[k] = (float) live.get(kept.get(k)).score();
+            fraud[k] = live.get(kept.get(k)).fraud();
+        }
+        ObjectNode row = data.putObject("batch_reference");
+        row.put("payments", batch.length);
+        row.put("batch_lr_auc", batch.length == 0 ? Double.NaN : Evaluation.auc(batch, fraud));
+        row.put(
+                "batch_lr_ap",
+                batch.length == 0 ? Double.NaN : Evaluation.averagePrecision(batch, fraud));
+        row.put("online_auc", batch.length == 0 ? Double.NaN : Evaluation.auc(online, fraud));
+        row.put(
+                "online_ap",
+                batch.length == 0 ? Double.NaN : Evaluation.averagePrecision(online, fraud));
+    }
+
     private void releaseTable() {
         html.append("<table><tr><th>version</th><th>created</th><th>examples trained</th>")
                 .append("<th>progressive AUC</th><th>served AUC</th><th>served AP</th>")
@@ -470,7 +514,24 @@ final class DemoReport {
                                         .append("</td><td>")
                                         .append(r.get("promotable").asBoolean() ? "yes" : "no")
                                         .append("</td></tr>"));
-        html.append("</table>");
+        JsonNode ref = data.path("batch_reference");
+        if (ref.path("payments").asLong() > 0) {
+            html.append("<tr><td>batch LR</td><td>reference</td><td>history</td><td></td><td>")
+                    .append(fmt(ref.get("batch_lr_auc").asDouble(), 3))
+                    .append("</td><td>")
+                    .append(fmt(ref.get("batch_lr_ap").asDouble(), 3))
+                    .append("</td><td>")
+                    .append(ref.get("payments").asLong())
+                    .append("</td><td></td></tr>");
+        }
+        html.append("</table><p class=\"note\">batch LR: a logistic regression fitted offline to")
+                .append(
+                        " convergence on the history's served vectors and their chargebacks,"
+                                + " scoring")
+                .append(" the live payments the trained models scored: what these features could")
+                .append(" give a linear model (online AUC on the same payments: ")
+                .append(fmt(ref.path("online_auc").asDouble(Double.NaN), 3))
+                .append(").</p>");
     }
 
     private void deadLetterTable() {

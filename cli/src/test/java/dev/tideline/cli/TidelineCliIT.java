@@ -368,6 +368,7 @@ class TidelineCliIT {
                         "precision_recall",
                         "score_distribution",
                         "detection_by_scenario",
+                        "batch_reference",
                         "dead_letters")) {
             assertThat(data.has(plot)).as("report data %s", plot).isTrue();
         }
@@ -437,11 +438,22 @@ class TidelineCliIT {
     }
 
     @Test
+    void benchQualityRefusesALivePeriodShorterThanItsChargebacksBeforeStartingAnything()
+            throws Exception {
+        Run run = run("bench", "quality", "--live", "2");
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err())
+                .contains("--live must be at least a minute longer than the longest chargeback");
+    }
+
+    @Test
     void eachBenchmarkAnswersHelpWithItsOptions() throws Exception {
         Map<String, String> options =
                 Map.of(
                         "e2e",
                         "--step-duration",
+                        "quality",
+                        "--live",
                         "features",
                         "--entities",
                         "eviction",
