@@ -57,10 +57,13 @@ public final class Holdout {
         return n;
     }
 
-    /** Whether an AUC can be measured on it: at least {@code min} examples and both classes. */
-    boolean judges(int min) {
+    /**
+     * Whether it can judge a model: at least {@code min} examples, among them at least {@code
+     * minPositives} positives and a negative.
+     */
+    boolean judges(int min, int minPositives) {
         int p = positives();
-        return size >= min && p > 0 && p < size;
+        return size >= min && p >= Math.max(1, minPositives) && p < size;
     }
 
     static double auc(float[] scores, boolean[] labels) {

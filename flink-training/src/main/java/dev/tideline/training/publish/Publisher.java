@@ -37,10 +37,11 @@ public final class Publisher
     static final int GOLDEN_ROWS = 256;
 
     /**
-     * The fewest positives on which the examples since the last release are judged alone: the AUC
-     * of fewer swings by more than a tenth from window to window (its standard error with 30
-     * positives is already about 0.03 at an AUC of 0.85). A window with fewer is judged on
-     * everything so far, and the release says so ({@code auc_on_total}).
+     * The fewest positives on which the examples since the last release are judged alone, and on
+     * which the holdout judges a challenger: the AUC of fewer swings by more than a tenth from one
+     * sample to the next (its standard error with 30 positives is already about 0.03 at an AUC of
+     * 0.85). A window with fewer is judged on everything so far, and the release says so ({@code
+     * auc_on_total}); a holdout with fewer does not judge yet.
      */
     static final int WINDOW_MIN_POSITIVES = 30;
 
@@ -166,7 +167,8 @@ public final class Publisher
         double holdoutAuc = Double.NaN;
         double holdoutAp = Double.NaN;
         double championAuc = Double.NaN;
-        if (h != null && h.judges(holdoutMin)) {
+        boolean beatsChampion = true;
+        if (h != null && h.judges(holdoutMin, WINDOW_MIN_POSITIVES)) {
             float[] rows = h.rows();
             boolean[] labels = h.labels();
             float[] scores = OnnxExport.score(onnx, rows, h.width);
@@ -175,21 +177,12 @@ public final class Publisher
             if (last.champion != null) {
                 championAuc = Holdout.auc(OnnxExport.score(last.champion, rows, h.width), labels);
             }
-            boolean beatsChampion =
+            beatsChampion =
                     holdoutAuc > 0.5
                             && (Double.isNaN(championAuc) || holdoutAuc >= championAuc - aucMargin);
-            if (promotable && !beatsChampion) {
-                log.warn(
-                        "{} v{} is a candidate only: holdout AUC {} against the champion's {}"
-                                + " (progressive AUC {})",
-                        model,
-                        last.version + 1,
-                        holdoutAuc,
-                        championAuc,
-                        judged);
-            }
-            promotable = promotable && beatsChampion;
         }
+        boolean passesProgressive = promotable;
+        promotable = passesProgressive && beatsChampion;
 
         Release r = new Release();
         r.modelName = model;
@@ -248,13 +241,26 @@ public final class Publisher
             last.champion = onnx;
         } else {
             candidates.inc();
-            log.warn(
-                    "{} v{} is a candidate only: AUC {} is worse than {} by more than {}",
-                    model,
-                    r.version,
-                    judged,
-                    against,
-                    aucMargin);
+            if (!passesProgressive) {
+                log.warn(
+                        "{} v{} is a candidate only: progressive AUC {} (on {}) does not beat a"
+                                + " constant score or is worse than {} by more than {}",
+                        model,
+                        r.version,
+                        judged,
+                        enough ? "the window" : "everything so far",
+                        against,
+                        aucMargin);
+            } else {
+                log.warn(
+                        "{} v{} is a candidate only: holdout AUC {} against the champion's {}"
+                                + " (progressive AUC {})",
+                        model,
+                        r.version,
+                        holdoutAuc,
+                        championAuc,
+                        judged);
+            }
         }
         published.update(last);
         releases.inc();

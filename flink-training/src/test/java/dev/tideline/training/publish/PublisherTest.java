@@ -128,6 +128,29 @@ class PublisherTest {
     }
 
     @Test
+    void aHoldoutWithTooFewPositivesDoesNotJudgeYet() throws Exception {
+        try (var h =
+                harness(
+                        new Publisher(
+                                new SpecIdentity("payments", 1, "fp"), 0.02, 1_000, 400, 100))) {
+            h.open();
+            // 400 examples, 5 of them fraud (high first value): too few to rank a model by.
+            for (int i = 0; i < 400; i++) {
+                float x = i < 5 ? 1.9f : 0.1f + i / 1000f;
+                h.processElement2(new Example("h" + i, new float[] {x, 1}, i < 5, i), 0);
+            }
+            h.processElement1(candidate(1, 0.90, 5f), 0);
+            // Ranks those five last: on this holdout it would lose to the champion.
+            h.processElement1(candidate(2, 0.90, -5f), 0);
+
+            List<Release> out = h.extractOutputValues();
+            assertThat(out).extracting(r -> r.promotable).containsExactly(true, true);
+            assertThat(out.get(1).metrics).doesNotContainKey("holdout_auc");
+            assertThat(out.get(1).metrics).containsEntry("holdout_size", 400.0);
+        }
+    }
+
+    @Test
     void refusesACandidateThatLosesToTheChampionOnTheHoldoutWhateverItsProgressiveAuc()
             throws Exception {
         try (var h =
