@@ -203,6 +203,16 @@ final class ServedExamples {
             return out;
         }
 
+        /** The simulator's truth of each example: planted fraud, whether reported yet or not. */
+        boolean[] planted(GroundTruth truth) {
+            boolean[] out = new boolean[examples.size()];
+            for (int i = 0; i < out.length; i++) {
+                GroundTruth.Truth t = truth.of(examples.get(i).txnId());
+                out[i] = t != null && t.fraud();
+            }
+            return out;
+        }
+
         /** Every negative, and the positives the simulator planted as {@code scenario}. */
         boolean[] keep(GroundTruth truth, FraudScenario scenario) {
             boolean[] f = fraud();
@@ -231,6 +241,11 @@ final class ServedExamples {
      * model; the ones the fallback scored are counted and left out.
      */
     Split split(long liveStart, long matured) {
+        return split(liveStart, matured, 1);
+    }
+
+    /** As {@link #split(long, long)}, the holdout's payments scored by {@code fromVersion} on. */
+    Split split(long liveStart, long matured, long fromVersion) {
         List<Served> train = new ArrayList<>();
         List<Served> holdout = new ArrayList<>();
         long fallback = 0;
@@ -238,7 +253,7 @@ final class ServedExamples {
             if (s.eventTime() < liveStart) {
                 train.add(s);
             } else if (s.eventTime() <= matured) {
-                if (s.modelVersion() > 0) {
+                if (s.modelVersion() >= Math.max(1, fromVersion)) {
                     holdout.add(s);
                 } else {
                     fallback++;

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Prediction;
+import dev.tideline.schemas.model.Evaluation;
 import dev.tideline.simulator.FraudScenario;
 import dev.tideline.simulator.SimulationSettings;
 import dev.tideline.simulator.Simulator;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Tag;
@@ -122,6 +124,37 @@ class PipelineIT {
             // 3 min after its first frauds: whether the live minute and a half holds the start of
             // a compromise (a cluster of dozens of frauds the models cannot know yet) or none is
             // chance. The other scenarios show in the payment and its account's history.
+            // Against what these vectors could give: a logistic regression fitted offline to
+            // convergence on the history's served vectors and their chargebacks, judged on the
+            // same live payments by the same truth: those scored from the second promoted release
+            // on, once training has read the history's backlog (bench quality judges the whole
+            // live period, the first models included).
+            ServedExamples examples =
+                    ServedExamples.read(
+                            demo.client(),
+                            catalog,
+                            sent,
+                            simulator.counts().chargebacks.get(),
+                            Duration.ofMinutes(2));
+            ServedExamples.Split split =
+                    examples.split(simulator.historyEnd(), Long.MAX_VALUE, secondPromoted(monitor));
+            BatchLogistic reference =
+                    BatchLogistic.fit(
+                            split.train().rows(), split.train().fraud(), QualityBench.RIDGE);
+            boolean[] truth = split.holdout().planted(simulator.truth());
+            double onlineAuc = Evaluation.auc(split.holdout().onlineScores(), truth);
+            double batchAuc = Evaluation.auc(reference.score(split.holdout().rows()), truth);
+            log.info(
+                    "Live payments scored by a trained model: {} ({} frauds); online AUC {}, batch"
+                            + " logistic regression {}",
+                    truth.length,
+                    IntStream.range(0, truth.length).filter(i -> truth[i]).count(),
+                    onlineAuc,
+                    batchAuc);
+            assertThat(onlineAuc)
+                    .as("online AUC against the batch reference's %s", batchAuc)
+                    .isGreaterThanOrEqualTo(batchAuc - 0.05);
+
             DemoReport.Scored own = served.without(FraudScenario.COMPROMISED_TERMINAL);
             assertThat(own.auc())
                     .as(
