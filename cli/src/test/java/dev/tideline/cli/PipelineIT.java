@@ -10,7 +10,6 @@ import dev.tideline.schemas.model.Evaluation;
 import dev.tideline.simulator.FraudScenario;
 import dev.tideline.simulator.SimulationSettings;
 import dev.tideline.simulator.Simulator;
-import dev.tideline.testkit.Http;
 import dev.tideline.testkit.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +45,7 @@ class PipelineIT {
         values.put("tideline.features.http.port", "0");
         values.put("tideline.serving.http.port", "0");
         values.put("tideline.cdc.http.port", "0");
-        values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(Http.freePort()));
+        values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(BenchRuns.freePort()));
         SimulationSettings simulation = SimulationSettings.defaults();
 
         try (Demo demo = Demo.start(values, 1, simulation.suggestedMaturity(), null)) {

@@ -260,7 +260,11 @@ class TidelineCliIT {
                         });
     }
 
-    /** Starts {@code demo} small and quick, on free ports; returns its READY line. */
+    /**
+     * Starts {@code demo} small and quick, on free ports; returns its READY line. The training
+     * process's port must be fixed before it starts: take it below the kernel's ephemeral range
+     * ({@link BenchRuns#freePort}), where the stack's own listeners cannot take it first.
+     */
     private Process demo(int trainingPort, Path report, String... more) throws Exception {
         List<String> args =
                 new ArrayList<>(
@@ -302,16 +306,10 @@ class TidelineCliIT {
         return Files.readAllLines(out).get(0);
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     @Test
     void sigtermStopsTheDemoWithinSecondsWithASummaryAndAReport() throws Exception {
         Path report = temp.resolve("reports/demo.html");
-        Process demo = demo(freePort(), report, "--duration", "0");
+        Process demo = demo(BenchRuns.freePort(), report, "--duration", "0");
         String ready = awaitReady(demo);
         Matcher addresses = DEMO_READY.matcher(ready);
         assertThat(addresses.matches()).as(ready).isTrue();
@@ -377,7 +375,7 @@ class TidelineCliIT {
 
     @Test
     void killingTheDemoStopsEveryProcessItStarted() throws Exception {
-        Process demo = demo(freePort(), temp.resolve("r.html"), "--duration", "0");
+        Process demo = demo(BenchRuns.freePort(), temp.resolve("r.html"), "--duration", "0");
         String ready = awaitReady(demo);
         long training = Long.parseLong(ready.replaceAll(".*training-pid=(\\d+).*", "$1"));
         Set<Long> children = descendants(demo);
