@@ -131,9 +131,14 @@ final class BatchLogistic {
     float[] score(float[][] rows) {
         float[] out = new float[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            out[i] = (float) sigmoid(dot(weights, standardised(rows[i], mean, std)));
+            out[i] = score(rows[i]);
         }
         return out;
+    }
+
+    /** The probability of fraud for one row. */
+    float score(float[] row) {
+        return (float) sigmoid(dot(weights, standardised(row, mean, std)));
     }
 
     int iterations() {

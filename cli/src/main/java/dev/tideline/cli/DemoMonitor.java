@@ -284,7 +284,7 @@ final class DemoMonitor implements AutoCloseable {
         for (int i = 0; i < out.length; i++) {
             float[] v = vectorValues.get(live.get(i).txnId());
             if (v != null) {
-                out[i] = lr.score(new float[][] {v})[0];
+                out[i] = lr.score(v);
             }
         }
         return out;

@@ -111,15 +111,7 @@ final class DemoReport {
      * learning it, while the pipeline catches up).
      */
     static Scored scored(List<DemoMonitor.Graded> graded, long fromVersion, boolean liveOnly) {
-        List<DemoMonitor.Graded> kept = new ArrayList<>();
-        for (DemoMonitor.Graded g : graded) {
-            if (g.modelVersion() >= 0
-                    && fromVersion > 0
-                    && g.modelVersion() >= fromVersion
-                    && (g.live() || !liveOnly)) {
-                kept.add(g);
-            }
-        }
+        List<DemoMonitor.Graded> kept = byTrainedModels(graded, fromVersion, liveOnly);
         float[] s = new float[kept.size()];
         boolean[] f = new boolean[kept.size()];
         FraudScenario[] sc = new FraudScenario[kept.size()];
@@ -129,6 +121,21 @@ final class DemoReport {
             sc[i] = kept.get(i).scenario();
         }
         return new Scored(s, f, sc);
+    }
+
+    /** The predictions made by release {@code fromVersion} on, the live ones' with liveOnly. */
+    private static List<DemoMonitor.Graded> byTrainedModels(
+            List<DemoMonitor.Graded> graded, long fromVersion, boolean liveOnly) {
+        List<DemoMonitor.Graded> kept = new ArrayList<>();
+        for (DemoMonitor.Graded g : graded) {
+            if (g.modelVersion() >= 0
+                    && fromVersion > 0
+                    && g.modelVersion() >= fromVersion
+                    && (g.live() || !liveOnly)) {
+                kept.add(g);
+            }
+        }
+        return kept;
     }
 
     /** Writes the report to {@code file}. */
@@ -454,15 +461,7 @@ final class DemoReport {
      * models' own scores of the same payments (the ceiling {@code bench quality} measures).
      */
     private void batchReference(long firstPromoted) {
-        List<DemoMonitor.Graded> live = new ArrayList<>();
-        for (DemoMonitor.Graded g : monitor.graded()) {
-            if (g.modelVersion() >= 0
-                    && firstPromoted > 0
-                    && g.modelVersion() >= firstPromoted
-                    && g.live()) {
-                live.add(g);
-            }
-        }
+        List<DemoMonitor.Graded> live = byTrainedModels(monitor.graded(), firstPromoted, true);
         float[] reference = monitor.reference(live);
         List<Integer> kept = new ArrayList<>();
         for (int i = 0; i < reference.length; i++) {

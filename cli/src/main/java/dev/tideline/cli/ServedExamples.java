@@ -157,8 +157,14 @@ final class ServedExamples {
     final class Set {
         private final List<Served> examples;
 
+        private final boolean[] fraud;
+
         Set(List<Served> examples) {
             this.examples = examples;
+            this.fraud = new boolean[examples.size()];
+            for (int i = 0; i < fraud.length; i++) {
+                fraud[i] = ServedExamples.this.fraud(examples.get(i).txnId());
+            }
         }
 
         int size() {
@@ -174,11 +180,7 @@ final class ServedExamples {
         }
 
         boolean[] fraud() {
-            boolean[] out = new boolean[examples.size()];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = ServedExamples.this.fraud(examples.get(i).txnId());
-            }
-            return out;
+            return fraud.clone();
         }
 
         long positives() {
@@ -187,7 +189,7 @@ final class ServedExamples {
 
         /** Positives among the examples {@code keep} marks (all, when null). */
         long positives(boolean[] keep) {
-            boolean[] f = fraud();
+            boolean[] f = fraud;
             long n = 0;
             for (int i = 0; i < f.length; i++) {
                 n += f[i] && (keep == null || keep[i]) ? 1 : 0;
@@ -215,7 +217,7 @@ final class ServedExamples {
 
         /** Every negative, and the positives the simulator planted as {@code scenario}. */
         boolean[] keep(GroundTruth truth, FraudScenario scenario) {
-            boolean[] f = fraud();
+            boolean[] f = fraud;
             boolean[] keep = new boolean[f.length];
             for (int i = 0; i < f.length; i++) {
                 GroundTruth.Truth t = truth.of(examples.get(i).txnId());

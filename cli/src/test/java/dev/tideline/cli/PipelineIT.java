@@ -143,17 +143,17 @@ class PipelineIT {
             boolean[] truth = split.holdout().planted(simulator.truth());
             double onlineAuc = Evaluation.auc(split.holdout().onlineScores(), truth);
             double batchAuc = Evaluation.auc(reference.score(split.holdout().rows()), truth);
+            long frauds = IntStream.range(0, truth.length).filter(i -> truth[i]).count();
             log.info(
                     "Live payments scored by a trained model: {} ({} frauds); online AUC {}, batch"
                             + " logistic regression {}",
                     truth.length,
-                    IntStream.range(0, truth.length).filter(i -> truth[i]).count(),
+                    frauds,
                     onlineAuc,
                     batchAuc);
             // The live minute and a half holds a few dozen frauds, on which one fraud ranked low
             // moves an AUC by 0.03: the bound is 0.05, or 2.5 standard errors of the difference
             // when the sample cannot tell 0.05 from noise.
-            long frauds = IntStream.range(0, truth.length).filter(i -> truth[i]).count();
             long legit = truth.length - frauds;
             double noise =
                     Math.hypot(
