@@ -11,6 +11,7 @@ import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.serving.ServingConfig;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -50,14 +51,13 @@ final class Settings {
 
     /** Flags over environment over file; a key no part knows is refused, named. */
     static Map<String, String> load(Optional<Path> file, Map<String, String> overrides) {
-        return new ConfigLoader(
-                        KEYS,
-                        List.of(
-                                ClientSettings.CLIENT_PREFIX,
-                                FeatureConfig.STREAMS_PREFIX,
-                                // The training job's keys: its own JVM checks them.
-                                TrainingProcess.PREFIX))
-                .load(Map.of(), file, System.getenv(), overrides);
+        List<String> prefixes = new ArrayList<>();
+        prefixes.add(ClientSettings.CLIENT_PREFIX);
+        prefixes.addAll(ClientSettings.ENGINE_CLIENT_PREFIXES);
+        prefixes.add(FeatureConfig.STREAMS_PREFIX);
+        // The training job's keys: its own JVM checks them.
+        prefixes.add(TrainingProcess.PREFIX);
+        return new ConfigLoader(KEYS, prefixes).load(Map.of(), file, System.getenv(), overrides);
     }
 
     /** The running local stack's PostgreSQL, when there is one. */

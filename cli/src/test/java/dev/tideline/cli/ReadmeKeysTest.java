@@ -25,7 +25,9 @@ class ReadmeKeysTest {
         known.addAll(ServingConfig.DEFINITION.names());
         known.addAll(CdcConfig.DEFINITION.names());
         known.addAll(LocalStack.Builder.KEYS);
-        Set<String> prefixes = Set.of(ClientSettings.CLIENT_PREFIX, FeatureConfig.STREAMS_PREFIX);
+        Set<String> prefixes = new TreeSet<>(ClientSettings.ENGINE_CLIENT_PREFIXES);
+        prefixes.add(ClientSettings.CLIENT_PREFIX);
+        prefixes.add(FeatureConfig.STREAMS_PREFIX);
         Set<String> named = ReadmeKeys.all();
         named.removeIf(k -> k.startsWith("tideline.training."));
         assertThat(named)

@@ -82,6 +82,6 @@ public final class CdcConfig extends AppConfig {
                 getString(PUBLICATION),
                 Path.of(getString(OFFSETS_FILE)),
                 bootstrap(),
-                ClientSettings.kafkaClient(values()));
+                ClientSettings.kafkaClient(values(), PREFIX));
     }
 }

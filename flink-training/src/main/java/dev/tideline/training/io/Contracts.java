@@ -29,7 +29,7 @@ public final class Contracts implements Serializable {
     }
 
     public Map<String, Object> kafkaClient() {
-        Map<String, Object> c = ClientSettings.kafkaClient(values);
+        Map<String, Object> c = ClientSettings.kafkaClient(values, "tideline.training.");
         c.put("bootstrap.servers", values.get(ClientSettings.BOOTSTRAP));
         return c;
     }

@@ -72,6 +72,7 @@ public abstract class AppConfig extends AbstractConfig {
         keys.addAll(ClientSettings.KEYS);
         List<String> prefixes = new ArrayList<>(passthroughPrefixes);
         prefixes.add(ClientSettings.CLIENT_PREFIX);
+        prefixes.addAll(ClientSettings.ENGINE_CLIENT_PREFIXES);
         return new ConfigLoader(keys, prefixes).load(Map.of(), file, environment, overrides);
     }
 
@@ -88,9 +89,12 @@ public abstract class AppConfig extends AbstractConfig {
         return getString(ClientSettings.REGISTRY_URL);
     }
 
-    /** Raw client settings ({@code tideline.kafka.client.*}) with the bootstrap servers. */
+    /**
+     * Raw client settings ({@code tideline.kafka.client.*}, then the engine's own {@code
+     * <prefix>kafka.client.*}) with the bootstrap servers.
+     */
     public Map<String, Object> kafkaClient() {
-        Map<String, Object> client = ClientSettings.kafkaClient(values);
+        Map<String, Object> client = ClientSettings.kafkaClient(values, prefix);
         client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         return client;
     }

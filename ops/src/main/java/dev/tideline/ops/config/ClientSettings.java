@@ -27,10 +27,28 @@ public final class ClientSettings {
      */
     public static final String CLIENT_PREFIX = "tideline.kafka.client.";
 
+    /**
+     * Prefixes of one engine's own raw Kafka client settings, over {@link #CLIENT_PREFIX}'s: {@code
+     * tideline.features.kafka.client.sasl.jaas.config} gives the feature stage its own credentials
+     * where several engines share a configuration (the demo's one JVM, one Compose environment).
+     * Each engine reads its own and ignores the others'.
+     */
+    public static final List<String> ENGINE_CLIENT_PREFIXES =
+            List.of(
+                    "tideline.features.kafka.client.",
+                    "tideline.serving.kafka.client.",
+                    "tideline.cdc.kafka.client.",
+                    "tideline.training.kafka.client.");
+
     public static final String REGISTRY_URL = "tideline.registry.url";
     public static final String REGISTRY_USER_INFO = "tideline.registry.basic-auth.user-info";
     public static final String REGISTRY_TOKEN = "tideline.registry.bearer-token";
     public static final String REGISTRY_AUTO_REGISTER = "tideline.registry.auto-register";
+    public static final String REGISTRY_TRUSTSTORE_LOCATION =
+            "tideline.registry.ssl.truststore.location";
+    public static final String REGISTRY_TRUSTSTORE_PASSWORD =
+            "tideline.registry.ssl.truststore.password";
+    public static final String REGISTRY_TRUSTSTORE_TYPE = "tideline.registry.ssl.truststore.type";
 
     /** Every key defined here, catalog keys included. */
     public static final Set<String> KEYS;
@@ -43,7 +61,10 @@ public final class ClientSettings {
                                 REGISTRY_URL,
                                 REGISTRY_USER_INFO,
                                 REGISTRY_TOKEN,
-                                REGISTRY_AUTO_REGISTER));
+                                REGISTRY_AUTO_REGISTER,
+                                REGISTRY_TRUSTSTORE_LOCATION,
+                                REGISTRY_TRUSTSTORE_PASSWORD,
+                                REGISTRY_TRUSTSTORE_TYPE));
         keys.addAll(TopicCatalogConfig.DEFINITION.names());
         KEYS = Set.copyOf(keys);
     }
@@ -81,9 +102,20 @@ public final class ClientSettings {
         return own;
     }
 
-    /** The registry client's settings in the Confluent keys it understands. */
+    /**
+     * The registry client's settings in the Confluent keys it understands. Secrets in them may be
+     * config-provider references ({@code ${file:PATH:KEY}}, {@code ${env:VAR}}), resolved with the
+     * providers the Kafka client settings declare ({@code tideline.kafka.client.config.providers}).
+     */
     public static SchemaRegistryClient registry(String url, Map<String, String> values) {
         Map<String, Object> config = new HashMap<>();
+        String providers = CLIENT_PREFIX + "config.providers";
+        values.forEach(
+                (k, v) -> {
+                    if (k.startsWith(providers)) {
+                        config.put(k.substring(CLIENT_PREFIX.length()), v);
+                    }
+                });
         config.put(RegistryClientConfig.URL, url);
         if (values.containsKey(REGISTRY_USER_INFO)) {
             config.put(RegistryClientConfig.BASIC_AUTH_SOURCE, "USER_INFO");
@@ -92,6 +124,20 @@ public final class ClientSettings {
         if (values.containsKey(REGISTRY_TOKEN)) {
             config.put(RegistryClientConfig.BEARER_AUTH_SOURCE, "STATIC_TOKEN");
             config.put(RegistryClientConfig.BEARER_AUTH_TOKEN, values.get(REGISTRY_TOKEN));
+        }
+        if (values.containsKey(REGISTRY_TRUSTSTORE_LOCATION)) {
+            config.put(
+                    RegistryClientConfig.SSL_TRUSTSTORE_LOCATION,
+                    values.get(REGISTRY_TRUSTSTORE_LOCATION));
+        }
+        if (values.containsKey(REGISTRY_TRUSTSTORE_PASSWORD)) {
+            config.put(
+                    RegistryClientConfig.SSL_TRUSTSTORE_PASSWORD,
+                    values.get(REGISTRY_TRUSTSTORE_PASSWORD));
+        }
+        if (values.containsKey(REGISTRY_TRUSTSTORE_TYPE)) {
+            config.put(
+                    RegistryClientConfig.SSL_TRUSTSTORE_TYPE, values.get(REGISTRY_TRUSTSTORE_TYPE));
         }
         if (values.containsKey(REGISTRY_AUTO_REGISTER)) {
             config.put(RegistryClientConfig.AUTO_REGISTER, values.get(REGISTRY_AUTO_REGISTER));
@@ -106,6 +152,24 @@ public final class ClientSettings {
                 (k, v) -> {
                     if (k.startsWith(CLIENT_PREFIX)) {
                         config.put(k.substring(CLIENT_PREFIX.length()), v);
+                    }
+                });
+        return config;
+    }
+
+    /**
+     * An engine's raw client settings: {@code tideline.kafka.client.*}, then its own {@code
+     * <enginePrefix>kafka.client.*} over them.
+     *
+     * @param enginePrefix such as {@code tideline.features.}
+     */
+    public static Map<String, Object> kafkaClient(Map<String, String> values, String enginePrefix) {
+        Map<String, Object> config = kafkaClient(values);
+        String own = enginePrefix + "kafka.client.";
+        values.forEach(
+                (k, v) -> {
+                    if (k.startsWith(own)) {
+                        config.put(k.substring(own.length()), v);
                     }
                 });
         return config;

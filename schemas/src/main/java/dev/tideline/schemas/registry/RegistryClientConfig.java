@@ -1,13 +1,21 @@
 package dev.tideline.schemas.registry;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -32,6 +40,9 @@ public final class RegistryClientConfig {
     public static final String RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
     public static final String RETRY_BACKOFF_MAX_MS = "schema.registry.retry.backoff.max.ms";
     public static final String REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+    public static final String SSL_TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
+    public static final String SSL_TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
+    public static final String SSL_TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
 
     /** The definition of every key, with defaults and validators. */
     public static final ConfigDef DEFINITION =
@@ -105,7 +116,27 @@ public final class RegistryClientConfig {
                             10_000L,
                             ConfigDef.Range.atLeast(1),
                             Importance.LOW,
-                            "Timeout of one HTTP request.");
+                            "Timeout of one HTTP request.")
+                    .define(
+                            SSL_TRUSTSTORE_LOCATION,
+                            Type.STRING,
+                            null,
+                            Importance.MEDIUM,
+                            "Truststore of the certificates an https registry URL is checked"
+                                    + " against; the JVM's default ones when unset.")
+                    .define(
+                            SSL_TRUSTSTORE_PASSWORD,
+                            Type.PASSWORD,
+                            null,
+                            Importance.MEDIUM,
+                            "The truststore's password.")
+                    .define(
+                            SSL_TRUSTSTORE_TYPE,
+                            Type.STRING,
+                            "PKCS12",
+                            ValidString.in("PKCS12", "JKS"),
+                            Importance.LOW,
+                            "The truststore's format.");
 
     private final List<URI> urls;
     private final Optional<String> authorization;
@@ -114,6 +145,7 @@ public final class RegistryClientConfig {
     private final Duration backoff;
     private final Duration maxBackoff;
     private final Duration requestTimeout;
+    private final Optional<SSLContext> sslContext;
 
     private RegistryClientConfig(Map<String, ?> props) {
         AbstractConfig config = new AbstractConfig(DEFINITION, props, false);
@@ -193,6 +225,35 @@ public final class RegistryClientConfig {
         this.backoff = Duration.ofMillis(config.getLong(RETRY_BACKOFF_MS));
         this.maxBackoff = Duration.ofMillis(config.getLong(RETRY_BACKOFF_MAX_MS));
         this.requestTimeout = Duration.ofMillis(config.getLong(REQUEST_TIMEOUT_MS));
+        String truststore = config.getString(SSL_TRUSTSTORE_LOCATION);
+        this.sslContext =
+                truststore == null || truststore.isBlank()
+                        ? Optional.empty()
+                        : Optional.of(
+                                trusting(
+                                        Path.of(truststore),
+                                        config.getString(SSL_TRUSTSTORE_TYPE),
+                                        config.getPassword(SSL_TRUSTSTORE_PASSWORD)));
+    }
+
+    /** TLS that trusts exactly the certificates of {@code truststore}. */
+    private static SSLContext trusting(Path truststore, String type, Password password) {
+        char[] pw = password == null ? null : password.value().toCharArray();
+        try (InputStream in = Files.newInputStream(truststore)) {
+            KeyStore store = KeyStore.getInstance(type);
+            store.load(in, pw);
+            TrustManagerFactory trust =
+                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new ConfigException(
+                    SSL_TRUSTSTORE_LOCATION,
+                    truststore.toString(),
+                    "cannot read the truststore: " + e.getMessage());
+        }
     }
 
     /**
@@ -242,5 +303,10 @@ public final class RegistryClientConfig {
 
     public Duration requestTimeout() {
         return requestTimeout;
+    }
+
+    /** TLS for https URLs from the configured truststore; empty: the JVM's default. */
+    public Optional<SSLContext> sslContext() {
+        return sslContext;
     }
 }

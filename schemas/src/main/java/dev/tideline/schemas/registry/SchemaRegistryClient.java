@@ -50,11 +50,12 @@ public final class SchemaRegistryClient {
 
     public SchemaRegistryClient(RegistryClientConfig config) {
         this.config = config;
-        this.http =
+        HttpClient.Builder builder =
                 HttpClient.newBuilder()
                         .connectTimeout(config.requestTimeout())
-                        .followRedirects(HttpClient.Redirect.NORMAL)
-                        .build();
+                        .followRedirects(HttpClient.Redirect.NORMAL);
+        config.sslContext().ifPresent(builder::sslContext);
+        this.http = builder.build();
     }
 
     public RegistryClientConfig config() {

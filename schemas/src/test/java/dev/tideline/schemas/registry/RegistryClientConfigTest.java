@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RegistryClientConfigTest {
 
@@ -106,5 +109,42 @@ class RegistryClientConfigTest {
         assertThatThrownBy(() -> RegistryClientConfig.forUrl("ftp://sr.example"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("schema.registry.url");
+    }
+
+    @Test
+    void refusesATruststoreItCannotReadNamingTheKey(@TempDir Path dir) throws Exception {
+        Path notAStore = Files.writeString(dir.resolve("truststore.p12"), "not a keystore");
+        assertThatThrownBy(
+                        () ->
+                                RegistryClientConfig.from(
+                                        Map.of(
+                                                RegistryClientConfig.URL,
+                                                "https://registry:8081",
+                                                RegistryClientConfig.SSL_TRUSTSTORE_LOCATION,
+                                                notAStore.toString(),
+                                                RegistryClientConfig.SSL_TRUSTSTORE_PASSWORD,
+                                                "secret")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining(RegistryClientConfig.SSL_TRUSTSTORE_LOCATION)
+                .hasMessageNotContaining("secret");
+    }
+
+    @Test
+    void resolvesConfigProviderReferencesInItsSecrets(@TempDir Path dir) throws Exception {
+        Path secrets = Files.writeString(dir.resolve("registry.properties"), "user-info=u:p\n");
+        RegistryClientConfig config =
+                RegistryClientConfig.from(
+                        Map.of(
+                                RegistryClientConfig.URL,
+                                "https://registry:8081",
+                                RegistryClientConfig.BASIC_AUTH_SOURCE,
+                                "USER_INFO",
+                                RegistryClientConfig.BASIC_AUTH_USER_INFO,
+                                "${file:" + secrets + ":user-info}",
+                                "config.providers",
+                                "file",
+                                "config.providers.file.class",
+                                "org.apache.kafka.common.config.provider.FileConfigProvider"));
+        assertThat(config.authorization()).contains("Basic dTpw");
     }
 }
