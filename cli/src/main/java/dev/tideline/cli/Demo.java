@@ -188,7 +188,9 @@ final class Demo implements AutoCloseable {
                     TRAINING_HTTP_PORT
                             + " must be a fixed port in the demo, which waits on its /health");
         }
-        training = TrainingProcess.start(jar, trainingSettings);
+        training =
+                TrainingProcess.start(
+                        jar, trainingSettings, stack.workDir().resolve("training.properties"));
         // The stack's reaper stops it if this JVM dies without closing the demo; the process
         // also watches this JVM itself.
         stack.reapWithStack(training);

@@ -1,5 +1,6 @@
 package dev.tideline.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,9 +32,14 @@ final class TrainCommand implements Callable<Integer> {
         if (jar == null) {
             return 2;
         }
+        // The child reads its settings at start; the file goes when this command ends.
+        Path settings = Files.createTempFile("tideline-training-", ".properties");
+        settings.toFile().deleteOnExit();
         Process child =
                 TrainingProcess.start(
-                        jar, TrainingProcess.settings(Settings.load(options).engineValues()));
+                        jar,
+                        TrainingProcess.settings(Settings.load(options).engineValues()),
+                        settings);
         Runtime.getRuntime().addShutdownHook(new Thread(child::destroy, "tideline-train-shutdown"));
         return child.waitFor();
     }

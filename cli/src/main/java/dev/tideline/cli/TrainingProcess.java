@@ -2,10 +2,14 @@ package dev.tideline.cli;
 
 import dev.tideline.features.FeatureSpec;
 import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 
 /**
@@ -42,14 +46,22 @@ final class TrainingProcess {
         return out;
     }
 
-    /** Starts {@code TrainingMain} from the built jar with these settings; its output is ours. */
-    static Process start(Path jar, Map<String, String> settings) throws IOException {
-        List<String> args = new ArrayList<>();
-        settings.forEach(
-                (k, v) -> {
-                    args.add("-D");
-                    args.add(k + "=" + v);
-                });
-        return ModuleJvm.TRAINING.start(jar, MAIN, args);
+    /**
+     * Starts {@code TrainingMain} from the built jar with these settings; its output is ours. The
+     * settings go through {@code settingsFile} (written readable by this user only), not the
+     * command line, which any user of the machine can read: they may hold credentials.
+     */
+    static Process start(Path jar, Map<String, String> settings, Path settingsFile)
+            throws IOException {
+        Properties properties = new Properties();
+        properties.putAll(settings);
+        Files.deleteIfExists(settingsFile);
+        Files.createFile(
+                settingsFile,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try (Writer out = Files.newBufferedWriter(settingsFile, StandardCharsets.UTF_8)) {
+            properties.store(out, "tideline training settings");
+        }
+        return ModuleJvm.TRAINING.start(jar, MAIN, List.of("--config", settingsFile.toString()));
     }
 }
