@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
@@ -21,12 +22,24 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafkaCluster.class);
 
+    /** The secured cluster's listener for clients: SASL_SSL, SCRAM-SHA-512. */
+    static final String CLIENT_LISTENER = "EXTERNAL";
+
+    /**
+     * The secured cluster's listener for replication and the operator: SSL, client certificates.
+     */
+    static final String INTERNAL_LISTENER = "INTERNAL";
+
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+
     private final KafkaClusterTestKit cluster;
     private final int brokerCount;
+    private final KafkaTls tls;
 
-    private EmbeddedKafkaCluster(KafkaClusterTestKit cluster, int brokerCount) {
+    private EmbeddedKafkaCluster(KafkaClusterTestKit cluster, int brokerCount, KafkaTls tls) {
         this.cluster = cluster;
         this.brokerCount = brokerCount;
+        this.tls = tls;
     }
 
     /**
@@ -36,6 +49,20 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
      */
     static EmbeddedKafkaCluster start(
             int brokers, int controllers, Path baseDir, Map<String, String> brokerOverrides)
+            throws Exception {
+        return start(brokers, controllers, baseDir, brokerOverrides, null);
+    }
+
+    /**
+     * Formats and starts a cluster; with {@code tls}, a secured single node (see {@link
+     * #securedConfig}).
+     */
+    static EmbeddedKafkaCluster start(
+            int brokers,
+            int controllers,
+            Path baseDir,
+            Map<String, String> brokerOverrides,
+            KafkaTls tls)
             throws Exception {
         if (brokers < 1 || controllers < 1) {
             throw new IllegalArgumentException(
@@ -71,6 +98,16 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         // ONNX models travel on models.v1; its topic config raises the per-topic limit.
         config.put("message.max.bytes", String.valueOf(16 * 1024 * 1024));
         config.put("replica.fetch.max.bytes", String.valueOf(16 * 1024 * 1024));
+        if (tls != null) {
+            if (!combined) {
+                throw new IllegalArgumentException(
+                        "a secured embedded cluster runs as one combined node, got brokers="
+                                + brokers
+                                + " controllers="
+                                + controllers);
+            }
+            config.putAll(securedConfig(tls));
+        }
         config.putAll(brokerOverrides);
 
         KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes);
@@ -84,7 +121,88 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
             kit.close();
             throw e;
         }
-        return new EmbeddedKafkaCluster(kit, brokers);
+        return new EmbeddedKafkaCluster(kit, brokers, tls);
+    }
+
+    /**
+     * A secured node's settings. Clients connect to {@link #CLIENT_LISTENER} with TLS and
+     * SCRAM-SHA-512; the node replicates to itself, reaches its controller and lets the operator in
+     * over TLS with client certificates, on listeners of their own. The authorizer denies what no
+     * ACL allows; the certificate's common name is the super user.
+     */
+    static Map<String, String> securedConfig(KafkaTls tls) {
+        Map<String, String> c = new TreeMap<>();
+        c.put(
+                "listener.security.protocol.map",
+                CLIENT_LISTENER
+                        + ":SASL_SSL,"
+                        + INTERNAL_LISTENER
+                        + ":SSL,"
+                        + CONTROLLER_LISTENER
+                        + ":SSL");
+        // The client and controller listeners get the test kit's pre-bound ports (by name); the
+        // internal listener binds a free one.
+        c.put(
+                "listeners",
+                CLIENT_LISTENER
+                        + "://localhost:0,"
+                        + INTERNAL_LISTENER
+                        + "://localhost:0,"
+                        + CONTROLLER_LISTENER
+                        + "://localhost:0");
+        c.put("inter.broker.listener.name", INTERNAL_LISTENER);
+        c.put("ssl.keystore.type", "PKCS12");
+        c.put("ssl.keystore.location", tls.keystore().toString());
+        c.put("ssl.keystore.password", tls.keystorePassword());
+        c.put("ssl.truststore.type", "PKCS12");
+        c.put("ssl.truststore.location", tls.truststore().toString());
+        c.put("ssl.truststore.password", tls.truststorePassword());
+        c.put("listener.name.internal.ssl.client.auth", "required");
+        c.put("listener.name.controller.ssl.client.auth", "required");
+        c.put("ssl.principal.mapping.rules", "RULE:^CN=([^,]+).*$/$1/,DEFAULT");
+        c.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        c.put(
+                "listener.name.external.scram-sha-512.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+        c.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        c.put("allow.everyone.if.no.acl.found", "false");
+        c.put("super.users", "User:" + tls.superUser());
+        return c;
+    }
+
+    /** Whether clients must authenticate (the cluster runs with {@link KafkaTls}). */
+    public boolean secured() {
+        return tls != null;
+    }
+
+    /**
+     * Client settings of the super user over TLS with the node's own certificate, on the internal
+     * listener: how an operator creates users, ACLs and topics on a secured cluster.
+     *
+     * @throws IllegalStateException when the cluster is not secured
+     */
+    public Map<String, Object> operatorClient() {
+        if (tls == null) {
+            throw new IllegalStateException("the cluster is not secured: any client may connect");
+        }
+        StringBuilder servers = new StringBuilder();
+        for (var broker : new TreeMap<>(cluster.brokers()).values()) {
+            if (!servers.isEmpty()) {
+                servers.append(',');
+            }
+            servers.append("localhost:")
+                    .append(broker.boundPort(new ListenerName(INTERNAL_LISTENER)));
+        }
+        Map<String, Object> c = new TreeMap<>();
+        c.put("bootstrap.servers", servers.toString());
+        c.put("security.protocol", "SSL");
+        c.put("ssl.keystore.type", "PKCS12");
+        c.put("ssl.keystore.location", tls.keystore().toString());
+        c.put("ssl.keystore.password", tls.keystorePassword());
+        c.put("ssl.truststore.type", "PKCS12");
+        c.put("ssl.truststore.location", tls.truststore().toString());
+        c.put("ssl.truststore.password", tls.truststorePassword());
+        return c;
     }
 
     /**

@@ -71,7 +71,8 @@ public final class LocalStack implements AutoCloseable {
                                                 b.brokers,
                                                 b.controllers,
                                                 root.resolve("kafka"),
-                                                b.brokerConfig));
+                                                b.brokerConfig,
+                                                b.kafkaTls));
         CompletableFuture<RegistryServer> registryF =
                 b.externalRegistry != null || !b.registry
                         ? CompletableFuture.completedFuture(null)
@@ -298,6 +299,7 @@ public final class LocalStack implements AutoCloseable {
         private Path registryDistribution;
         private Path workDir;
         private Path cacheDir = defaultCacheDir();
+        private KafkaTls kafkaTls;
 
         private Builder() {}
 
@@ -378,6 +380,17 @@ public final class LocalStack implements AutoCloseable {
         /** A broker setting applied to every embedded broker. */
         public Builder brokerConfig(String key, String value) {
             brokerConfig.put(key, value);
+            return this;
+        }
+
+        /**
+         * Secures the embedded broker: clients reach {@link LocalStack#bootstrapServers()} with
+         * SASL_SSL and SCRAM-SHA-512, an authorizer denies what no ACL allows, and {@link
+         * EmbeddedKafkaCluster#operatorClient()} is the super user that creates users and ACLs. One
+         * combined node.
+         */
+        public Builder secureKafka(KafkaTls tls) {
+            this.kafkaTls = tls;
             return this;
         }
 

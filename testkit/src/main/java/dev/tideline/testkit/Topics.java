@@ -28,8 +28,20 @@ public final class Topics {
     /** A {@code read_committed} consumer of every partition of {@code topic}, at the start. */
     public static <K, V> KafkaConsumer<K, V> fromStart(
             String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return fromStart(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, keys, values);
+    }
+
+    /**
+     * A {@code read_committed} consumer of every partition of {@code topic}, at the start, with
+     * these client settings ({@code bootstrap.servers} and, on a secured cluster, credentials).
+     */
+    public static <K, V> KafkaConsumer<K, V> fromStart(
+            Map<String, Object> client,
+            String topic,
+            Deserializer<K> keys,
+            Deserializer<V> values) {
+        Map<String, Object> config = new HashMap<>(client);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -43,8 +55,18 @@ public final class Topics {
     /** Every committed record of {@code topic} up to its end when the read starts. */
     public static <K, V> List<ConsumerRecord<K, V>> readToEnd(
             String bootstrap, String topic, Deserializer<K> keys, Deserializer<V> values) {
+        return readToEnd(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, keys, values);
+    }
+
+    /** Every committed record of {@code topic} up to its end, read with these client settings. */
+    public static <K, V> List<ConsumerRecord<K, V>> readToEnd(
+            Map<String, Object> client,
+            String topic,
+            Deserializer<K> keys,
+            Deserializer<V> values) {
         List<ConsumerRecord<K, V>> out = new ArrayList<>();
-        try (KafkaConsumer<K, V> consumer = fromStart(bootstrap, topic, keys, values)) {
+        try (KafkaConsumer<K, V> consumer = fromStart(client, topic, keys, values)) {
             drainToEnd(consumer, out);
         }
         return out;
