@@ -280,6 +280,14 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                         "wrong-width",
                         new IllegalArgumentException(
                                 v.width + " values, the spec has " + settings.width()));
+            } else if (firstNonFinite(rows, vectors.size() * w, w) >= 0) {
+                // A model would score it NaN, and the batch, and the model, would take the blame.
+                int at = firstNonFinite(rows, vectors.size() * w, w);
+                deadLetter(
+                        r,
+                        "non-finite-value",
+                        new IllegalArgumentException(
+                                "value " + at + " is " + rows[vectors.size() * w + at]));
             } else {
                 vectors.add(v);
             }
@@ -388,6 +396,16 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
             shadow.scorer().release();
         }
         models.reportShadow(shadow, rows, disagreed, failed);
+    }
+
+    /** The index within the row of its first NaN or infinite value; -1 when all are finite. */
+    static int firstNonFinite(float[] rows, int from, int width) {
+        for (int i = 0; i < width; i++) {
+            if (!Float.isFinite(rows[from + i])) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private void deadLetter(ConsumerRecord<byte[], byte[]> r, String reason, Exception e) {
