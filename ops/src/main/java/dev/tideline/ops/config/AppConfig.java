@@ -35,6 +35,9 @@ public abstract class AppConfig extends AbstractConfig {
         super(definition, ClientSettings.declared(definition, values), false);
         this.prefix = prefix;
         this.values = Map.copyOf(values);
+        // The topic catalog's keys are every engine's: a bad value refuses the start here, with
+        // the engine's own, rather than when the catalog is first built.
+        ClientSettings.catalogConfig(Map.of(), values);
     }
 
     /**
