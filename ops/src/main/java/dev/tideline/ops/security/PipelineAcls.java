@@ -55,8 +55,9 @@ public final class PipelineAcls {
     }
 
     /**
-     * A scoring replica: vectors, models and revocations in; predictions and the vectors' dead
-     * letters out; its group and transactional ids ({@code <group>-<instance>}) under its group id.
+     * A scoring replica: vectors, models and revocations in; predictions, the vectors' dead letters
+     * and revocations out; its group and transactional ids ({@code <group>-<instance>}) under its
+     * group id.
      */
     public static List<AclBinding> serving(String principal, TopicCatalog catalog, String groupId) {
         List<AclBinding> acls = new ArrayList<>();
@@ -65,6 +66,8 @@ public final class PipelineAcls {
         topic(acls, principal, catalog.revocations().name(), AclOperation.READ);
         topic(acls, principal, catalog.predictions().name(), AclOperation.WRITE);
         topic(acls, principal, catalog.deadLetter(catalog.features()).name(), AclOperation.WRITE);
+        // A replica that rolls a model back revokes it for the whole fleet.
+        topic(acls, principal, catalog.revocations().name(), AclOperation.WRITE);
         prefixed(acls, principal, ResourceType.GROUP, groupId, AclOperation.READ);
         prefixed(acls, principal, ResourceType.TRANSACTIONAL_ID, groupId, AclOperation.WRITE);
         return acls;
