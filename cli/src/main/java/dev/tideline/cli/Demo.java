@@ -328,6 +328,11 @@ final class Demo implements AutoCloseable {
         return stack;
     }
 
+    /** The first replica's /health and /metrics port. */
+    int servingPort() {
+        return replicas.get(0).httpPort();
+    }
+
     /** The model version the first replica serves (0: none yet). */
     long servedVersion() {
         return replicas.isEmpty() ? 0 : replicas.get(0).models().version();
