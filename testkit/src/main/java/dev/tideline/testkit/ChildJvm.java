@@ -35,6 +35,33 @@ public final class ChildJvm {
         return start(mainClass, settings, maxHeap, log, List.of());
     }
 
+    /**
+     * Starts {@code mainClass} (by name: a class of this class path that a test does not link
+     * against, such as Kafka's {@code kafka.Kafka}) with plain program arguments.
+     */
+    public static Process startMain(
+            String mainClass, List<String> args, String maxHeap, Path log, List<String> jvmOptions)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path argFile = log.resolveSibling(log.getFileName() + ".args");
+        Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
+        command.add("@" + argFile.toAbsolutePath());
+        command.add("-Xmx" + maxHeap);
+        String logConfig = System.getProperty("log4j2.configurationFile");
+        if (logConfig != null) {
+            command.add("-Dlog4j2.configurationFile=" + logConfig);
+        }
+        command.addAll(jvmOptions);
+        command.add(mainClass);
+        command.addAll(args);
+        return new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
     /** As {@link #start(Class, Map, String, Path)}, with more JVM options ({@code -Dkey=value}). */
     public static Process start(
             Class<?> mainClass,
