@@ -927,24 +927,22 @@ class BadInputCorpusIT {
     private static boolean everyValidPaymentPredictedOnce(
             Map<String, Object> client, TopicCatalog catalog, List<String> valid) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        Map<String, Integer> counts = new HashMap<>();
+        Map<String, Integer> counts = Map.of();
         while (System.nanoTime() < deadline) {
-            counts.clear();
-            for (ConsumerRecord<String, Prediction> r :
-                    Topics.readToEnd(
+            counts =
+                    Topics.countBy(
                             client,
                             catalog.predictions().name(),
-                            new StringDeserializer(),
-                            catalog.predictions().valueSerde().deserializer())) {
-                counts.merge(r.value().getTxnId(), 1, Integer::sum);
-            }
+                            catalog.predictions().valueSerde().deserializer(),
+                            Prediction::getTxnId);
             if (valid.stream().allMatch(counts::containsKey)) {
                 break;
             }
             TimeUnit.SECONDS.sleep(1); // predictions still coming
         }
+        Map<String, Integer> seen = counts;
         List<String> wrong =
-                valid.stream().filter(t -> counts.getOrDefault(t, 0) != 1).limit(5).toList();
+                valid.stream().filter(t -> seen.getOrDefault(t, 0) != 1).limit(5).toList();
         if (!wrong.isEmpty()) {
             log.error("valid payments without exactly one prediction, e.g. {}", wrong);
         }

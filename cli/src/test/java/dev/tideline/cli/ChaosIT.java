@@ -10,10 +10,8 @@ import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Label;
 import dev.tideline.schemas.avro.ModelRelease;
-import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.serving.ServingMain;
 import dev.tideline.simulator.SimulationSettings;
@@ -417,28 +415,7 @@ class ChaosIT {
     private static void verifyCounts(
             Map<String, Object> client, TopicCatalog catalog, LocalStack stack, long sent)
             throws Exception {
-        Map<String, Integer> vectors = new HashMap<>();
-        for (ConsumerRecord<String, FeatureVector> r :
-                Topics.readToEnd(
-                        client,
-                        catalog.features().name(),
-                        new StringDeserializer(),
-                        catalog.features().valueSerde().deserializer())) {
-            vectors.merge(r.value().getTxnId(), 1, Integer::sum);
-        }
-        Map<String, Integer> predictions = new HashMap<>();
-        for (ConsumerRecord<String, Prediction> r :
-                Topics.readToEnd(
-                        client,
-                        catalog.predictions().name(),
-                        new StringDeserializer(),
-                        catalog.predictions().valueSerde().deserializer())) {
-            predictions.merge(r.value().getTxnId(), 1, Integer::sum);
-        }
-        assertThat(vectors).as("vectors by transaction").hasSize((int) sent);
-        assertThat(vectors.values()).as("vectors per transaction").containsOnly(1);
-        assertThat(predictions).as("predictions by transaction").hasSize((int) sent);
-        assertThat(predictions.values()).as("predictions per transaction").containsOnly(1);
+        ExactlyOnce.assertOneVectorAndOnePredictionEach(client, catalog, sent);
 
         Map<String, List<Long>> versions = new HashMap<>();
         for (ConsumerRecord<String, ModelRelease> r :

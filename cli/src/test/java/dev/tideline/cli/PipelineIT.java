@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tideline.schemas.TopicCatalog;
-import dev.tideline.schemas.avro.FeatureVector;
 import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.model.Evaluation;
 import dev.tideline.simulator.FraudScenario;
@@ -17,8 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,29 +72,13 @@ class PipelineIT {
 
             long sent = simulator.counts().payments.get();
             TopicCatalog catalog = demo.catalog();
-            String bootstrap = demo.stack().bootstrapServers();
-            Map<String, Integer> vectors = new HashMap<>();
-            for (ConsumerRecord<String, FeatureVector> r :
-                    Topics.readToEnd(
-                            bootstrap,
-                            catalog.features().name(),
-                            new StringDeserializer(),
-                            catalog.features().valueSerde().deserializer())) {
-                vectors.merge(r.value().getTxnId(), 1, Integer::sum);
-            }
-            Map<String, Integer> predictions = new HashMap<>();
-            for (ConsumerRecord<String, Prediction> r :
-                    Topics.readToEnd(
-                            bootstrap,
+            ExactlyOnce.assertOneVectorAndOnePredictionEach(demo.client(), catalog, sent);
+            Map<String, Integer> predictions =
+                    Topics.countBy(
+                            demo.client(),
                             catalog.predictions().name(),
-                            new StringDeserializer(),
-                            catalog.predictions().valueSerde().deserializer())) {
-                predictions.merge(r.value().getTxnId(), 1, Integer::sum);
-            }
-            assertThat(vectors).hasSize((int) sent).allSatisfy((txn, n) -> assertThat(n).isOne());
-            assertThat(predictions)
-                    .hasSize((int) sent)
-                    .allSatisfy((txn, n) -> assertThat(n).isOne());
+                            catalog.predictions().valueSerde().deserializer(),
+                            Prediction::getTxnId);
             assertThat(predictions.keySet())
                     .allMatch(txn -> simulator.truth().of(txn) != null, "a simulated payment");
 

@@ -10,8 +10,6 @@ import dev.tideline.ops.security.PipelineAcls;
 import dev.tideline.schemas.TopicBootstrap;
 import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
-import dev.tideline.schemas.avro.FeatureVector;
-import dev.tideline.schemas.avro.Prediction;
 import dev.tideline.schemas.registry.RegistryAuthException;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import dev.tideline.simulator.SimulationSettings;
@@ -52,7 +50,6 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
@@ -171,21 +168,7 @@ class SecuredPipelineIT {
                         jaas(engine, secrets));
             }
 
-            Duration history = Duration.ofMinutes(10);
-            SimulationSettings d = SimulationSettings.defaults();
-            SimulationSettings simulation =
-                    new SimulationSettings(
-                                    d.seed(),
-                                    d.customers(),
-                                    d.merchants(),
-                                    d.ratePerSecond(),
-                                    history,
-                                    d.fraudRate(),
-                                    d.mix(),
-                                    d.compromise(),
-                                    d.chargebackMin(),
-                                    d.chargebackMax())
-                            .scaledTo(history);
+            SimulationSettings simulation = BenchRuns.simulation(Duration.ofMinutes(10), 1L);
             Map<String, Object> client;
             long sent;
             try (Demo demo = Demo.start(values, 1, simulation.suggestedMaturity(), null)) {
@@ -226,30 +209,14 @@ class SecuredPipelineIT {
             }
 
             // Everything the pipeline wrote, read by its monitor's principal.
-            Map<String, Integer> vectors = new HashMap<>();
-            for (ConsumerRecord<String, FeatureVector> r :
-                    Topics.readToEnd(
-                            client,
-                            catalog.features().name(),
-                            new StringDeserializer(),
-                            catalog.features().valueSerde().deserializer())) {
-                vectors.merge(r.value().getTxnId(), 1, Integer::sum);
-            }
-            Map<String, Integer> predictions = new HashMap<>();
-            long byModel = 0;
-            for (ConsumerRecord<String, Prediction> r :
-                    Topics.readToEnd(
-                            client,
-                            catalog.predictions().name(),
-                            new StringDeserializer(),
-                            catalog.predictions().valueSerde().deserializer())) {
-                predictions.merge(r.value().getTxnId(), 1, Integer::sum);
-                if (!r.value().getFallback()) {
-                    byModel++;
-                }
-            }
-            assertThat(vectors).hasSize((int) sent).allSatisfy((t, n) -> assertThat(n).isOne());
-            assertThat(predictions).hasSize((int) sent).allSatisfy((t, n) -> assertThat(n).isOne());
+            ExactlyOnce.assertOneVectorAndOnePredictionEach(client, catalog, sent);
+            long byModel =
+                    Topics.countBy(
+                                    client,
+                                    catalog.predictions().name(),
+                                    catalog.predictions().valueSerde().deserializer(),
+                                    p -> p.getFallback() ? "fallback" : "model")
+                            .getOrDefault("model", 0);
             assertThat(byModel).as("predictions made by a trained model").isPositive();
             assertThat(proxy.forwarded())
                     .as("registry requests that passed authentication")

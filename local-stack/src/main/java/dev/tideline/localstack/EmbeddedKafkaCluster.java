@@ -170,11 +170,6 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return c;
     }
 
-    /** Whether clients must authenticate (the cluster runs with {@link KafkaTls}). */
-    public boolean secured() {
-        return tls != null;
-    }
-
     /**
      * Client settings of the super user over TLS with the node's own certificate, on the internal
      * listener: how an operator creates users, ACLs and topics on a secured cluster.

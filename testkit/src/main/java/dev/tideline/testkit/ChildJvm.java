@@ -37,7 +37,8 @@ public final class ChildJvm {
 
     /**
      * Starts {@code mainClass} (by name: a class of this class path that a test does not link
-     * against, such as Kafka's {@code kafka.Kafka}) with plain program arguments.
+     * against, such as Kafka's {@code kafka.Kafka}) with plain program arguments. Output is
+     * appended to {@code log}, so a process started again adds to its first run's log.
      */
     public static Process startMain(
             String mainClass, List<String> args, String maxHeap, Path log, List<String> jvmOptions)
@@ -70,27 +71,12 @@ public final class ChildJvm {
             Path log,
             List<String> jvmOptions)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Path args = log.resolveSibling(log.getFileName() + ".args");
-        Files.writeString(args, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
-        command.add("@" + args.toAbsolutePath());
-        command.add("-Xmx" + maxHeap);
-        String logConfig = System.getProperty("log4j2.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j2.configurationFile=" + logConfig);
-        }
-        command.addAll(jvmOptions);
-        command.add(mainClass.getName());
+        List<String> args = new ArrayList<>();
         settings.forEach(
                 (k, v) -> {
-                    command.add("-D");
-                    command.add(k + "=" + v);
+                    args.add("-D");
+                    args.add(k + "=" + v);
                 });
-        return new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+        return startMain(mainClass.getName(), args, maxHeap, log, jvmOptions);
     }
 }

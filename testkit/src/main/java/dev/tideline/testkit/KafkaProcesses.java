@@ -173,10 +173,6 @@ public final class KafkaProcesses implements AutoCloseable {
         return b.toString();
     }
 
-    public int size() {
-        return nodes.length;
-    }
-
     /** SIGKILL of node {@code i} (0-based); returns once the process is gone. */
     public void kill(int i) throws InterruptedException {
         nodes[i].destroyForcibly();

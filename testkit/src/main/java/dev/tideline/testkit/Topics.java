@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -70,6 +71,23 @@ public final class Topics {
             drainToEnd(consumer, out);
         }
         return out;
+    }
+
+    /**
+     * How many committed records of {@code topic} each key has, the key taken from the value (a
+     * transaction id): exactly-once checks count by it.
+     */
+    public static <V> Map<String, Integer> countBy(
+            Map<String, Object> client,
+            String topic,
+            Deserializer<V> values,
+            Function<V, String> key) {
+        Map<String, Integer> counts = new HashMap<>();
+        for (ConsumerRecord<byte[], V> r :
+                readToEnd(client, topic, new ByteArrayDeserializer(), values)) {
+            counts.merge(key.apply(r.value()), 1, Integer::sum);
+        }
+        return counts;
     }
 
     /**
