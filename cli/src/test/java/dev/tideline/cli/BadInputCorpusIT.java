@@ -107,15 +107,11 @@ class BadInputCorpusIT {
         HttpServer artifacts = artifactServer(2 << 20);
         Map<String, String> values = new HashMap<>();
         values.put("tideline.stack.work-dir", dir.resolve("stack").toString());
-        values.put("tideline.features.http.port", "0");
-        values.put("tideline.serving.http.port", "0");
-        values.put("tideline.cdc.http.port", "0");
-        values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(BenchRuns.freePort()));
         values.put("tideline.serving.artifact.max-bytes", String.valueOf(1 << 20));
         values.put("tideline.serving.artifact.timeout-ms", "2000");
         List<String> valid = new CopyOnWriteArrayList<>();
         boolean allPredicted;
-        try (Demo demo = Demo.start(values, 1, Duration.ofSeconds(20), null)) {
+        try (Demo demo = Demo.start(BenchRuns.quiet(values), 1, Duration.ofSeconds(20), null)) {
             TopicCatalog catalog = demo.catalog();
             Map<String, Object> client = demo.client();
             FeatureSpec spec = demo.features().spec();
@@ -444,18 +440,13 @@ class BadInputCorpusIT {
             for (var e : raw.entrySet()) {
                 String name = rawNames.get(e.getKey());
                 expectLetter(name, topic, dlq, e.getKey(), FEATURES_STAGE, reasons.get(e.getKey()));
-                producer.send(new ProducerRecord<>(topic, key(e.getKey()), e.getValue())).get();
+                send(producer, topic, e.getKey(), e.getValue());
             }
             for (var e : typed.entrySet()) {
                 Transaction tx = e.getValue();
                 if (e.getKey().equals("far-past-clock")) {
                     tx.setTxnId("corpus-far-past-clock");
-                    producer.send(
-                                    new ProducerRecord<>(
-                                            topic,
-                                            key(tx.getEntityId()),
-                                            serializer.serialize(topic, tx)))
-                            .get();
+                    send(producer, topic, tx.getEntityId(), serializer.serialize(topic, tx));
                     continue;
                 }
                 expectLetter(
@@ -465,12 +456,7 @@ class BadInputCorpusIT {
                         tx.getEntityId(),
                         FEATURES_STAGE,
                         typedReasons.get(e.getKey()));
-                producer.send(
-                                new ProducerRecord<>(
-                                        topic,
-                                        key(tx.getEntityId()),
-                                        serializer.serialize(topic, tx)))
-                        .get();
+                send(producer, topic, tx.getEntityId(), serializer.serialize(topic, tx));
             }
             // Partitioned by another key than the entity's.
             Transaction misKeyed = payment("corpus-someone-else", 1_000, "EUR", now);
@@ -481,12 +467,7 @@ class BadInputCorpusIT {
                     "corpus-mis-keyed",
                     FEATURES_STAGE,
                     "key-mismatch");
-            producer.send(
-                            new ProducerRecord<>(
-                                    topic,
-                                    key("corpus-mis-keyed"),
-                                    serializer.serialize(topic, misKeyed)))
-                    .get();
+            send(producer, topic, "corpus-mis-keyed", serializer.serialize(topic, misKeyed));
         }
 
         // Larger than any record the topic takes: the producer gets the broker's refusal.
@@ -521,25 +502,15 @@ class BadInputCorpusIT {
         try (KafkaProducer<byte[], byte[]> producer = bytesProducer(client)) {
             expectLetter(
                     "undecodable-vector", topic, dlq, "corpus-v-garbage", serving, "undecodable");
-            producer.send(
-                            new ProducerRecord<>(
-                                    topic,
-                                    key("corpus-v-garbage"),
-                                    new byte[] {0, 0, 0, 0, 1, (byte) 0xff, 3}))
-                    .get();
+            send(producer, topic, "corpus-v-garbage", new byte[] {0, 0, 0, 0, 1, (byte) 0xff, 3});
             expectLetter(
                     "vector-tombstone", topic, dlq, "corpus-v-tombstone", serving, "missing-value");
-            producer.send(new ProducerRecord<>(topic, key("corpus-v-tombstone"), null)).get();
+            send(producer, topic, "corpus-v-tombstone", null);
             FeatureVector otherSpec =
                     vector("corpus-v-spec", "0".repeat(64), new float[spec.size()], now);
             expectLetter(
                     "vector-of-another-spec", topic, dlq, "corpus-v-spec", serving, "unknown-spec");
-            producer.send(
-                            new ProducerRecord<>(
-                                    topic,
-                                    key("corpus-v-spec"),
-                                    serializer.serialize(topic, otherSpec)))
-                    .get();
+            send(producer, topic, "corpus-v-spec", serializer.serialize(topic, otherSpec));
             float[] nan = new float[spec.size()];
             nan[4] = Float.NaN;
             float[] infinite = new float[spec.size()];
@@ -554,28 +525,13 @@ class BadInputCorpusIT {
                         c.getKey(),
                         serving,
                         "non-finite-value");
-                producer.send(
-                                new ProducerRecord<>(
-                                        topic,
-                                        key(c.getKey()),
-                                        serializer.serialize(
-                                                topic,
-                                                vector(
-                                                        c.getKey(),
-                                                        spec.fingerprint(),
-                                                        c.getValue(),
-                                                        now))))
-                        .get();
+                FeatureVector v = vector(c.getKey(), spec.fingerprint(), c.getValue(), now);
+                send(producer, topic, c.getKey(), serializer.serialize(topic, v));
             }
             FeatureVector narrow = vector("corpus-v-width", spec.fingerprint(), new float[3], now);
             expectLetter(
                     "vector-of-wrong-width", topic, dlq, "corpus-v-width", serving, "wrong-width");
-            producer.send(
-                            new ProducerRecord<>(
-                                    topic,
-                                    key("corpus-v-width"),
-                                    serializer.serialize(topic, narrow)))
-                    .get();
+            send(producer, topic, "corpus-v-width", serializer.serialize(topic, narrow));
         }
     }
 
@@ -781,12 +737,11 @@ class BadInputCorpusIT {
                 double before = refusals(metrics, gate);
                 long served = demo.servedVersion();
                 ModelRelease r = e.getValue();
-                producer.send(
-                                new ProducerRecord<>(
-                                        catalog.models().name(),
-                                        key(r.getModelName()),
-                                        serializer.serialize(catalog.models().name(), r)))
-                        .get();
+                send(
+                        producer,
+                        catalog.models().name(),
+                        r.getModelName(),
+                        serializer.serialize(catalog.models().name(), r));
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 String seen = "not refused within 60 s";
                 while (System.nanoTime() < deadline) {
@@ -906,12 +861,11 @@ class BadInputCorpusIT {
                                                     "EUR",
                                                     System.currentTimeMillis());
                                     tx.setTxnId("corpus-ok-txn-" + i);
-                                    producer.send(
-                                                    new ProducerRecord<>(
-                                                            topic,
-                                                            key(tx.getEntityId()),
-                                                            serializer.serialize(topic, tx)))
-                                            .get();
+                                    send(
+                                            producer,
+                                            topic,
+                                            tx.getEntityId(),
+                                            serializer.serialize(topic, tx));
                                     sent.add(tx.getTxnId());
                                     TimeUnit.MILLISECONDS.sleep(250); // a steady trickle
                                 }
@@ -986,6 +940,13 @@ class BadInputCorpusIT {
                 .setCurrency("EUR")
                 .setComputedAt(Instant.ofEpochMilli(t))
                 .build();
+    }
+
+    /** Sends one record and waits for the broker's acknowledgement. */
+    private static void send(
+            KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value)
+            throws Exception {
+        producer.send(new ProducerRecord<>(topic, key(key), value)).get();
     }
 
     private static KafkaProducer<byte[], byte[]> bytesProducer(Map<String, Object> client) {

@@ -39,13 +39,10 @@ class PipelineIT {
             throws Exception {
         Map<String, String> values = new HashMap<>();
         values.put("tideline.stack.work-dir", dir.resolve("stack").toString());
-        values.put("tideline.features.http.port", "0");
-        values.put("tideline.serving.http.port", "0");
-        values.put("tideline.cdc.http.port", "0");
-        values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(BenchRuns.freePort()));
         SimulationSettings simulation = SimulationSettings.defaults();
 
-        try (Demo demo = Demo.start(values, 1, simulation.suggestedMaturity(), null)) {
+        try (Demo demo =
+                Demo.start(BenchRuns.quiet(values), 1, simulation.suggestedMaturity(), null)) {
             demo.simulate(simulation, Duration.ZERO, null);
             DemoMonitor monitor = demo.monitor();
             Simulator simulator = demo.simulator();

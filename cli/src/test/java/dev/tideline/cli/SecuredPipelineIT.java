@@ -149,10 +149,6 @@ class SecuredPipelineIT {
             values.put("tideline.stack.postgres.jdbc-url", stack.jdbc().url());
             values.put("tideline.stack.postgres.user", stack.jdbc().user());
             values.put("tideline.stack.postgres.password", stack.jdbc().password());
-            values.put("tideline.features.http.port", "0");
-            values.put("tideline.serving.http.port", "0");
-            values.put("tideline.cdc.http.port", "0");
-            values.put(Demo.TRAINING_HTTP_PORT, String.valueOf(BenchRuns.freePort()));
             values.put("tideline.kafka.client.config.providers", "file");
             values.put(
                     "tideline.kafka.client.config.providers.file.class",
@@ -171,7 +167,8 @@ class SecuredPipelineIT {
             SimulationSettings simulation = BenchRuns.simulation(Duration.ofMinutes(10), 1L);
             Map<String, Object> client;
             long sent;
-            try (Demo demo = Demo.start(values, 1, simulation.suggestedMaturity(), null)) {
+            try (Demo demo =
+                    Demo.start(BenchRuns.quiet(values), 1, simulation.suggestedMaturity(), null)) {
                 client = demo.client();
                 demo.simulate(simulation, Duration.ZERO, null);
                 Simulator simulator = demo.simulator();

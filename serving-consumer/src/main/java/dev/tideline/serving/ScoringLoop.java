@@ -286,16 +286,19 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                         "wrong-width",
                         new IllegalArgumentException(
                                 v.width + " values, the spec has " + settings.width()));
-            } else if (firstNonFinite(rows, vectors.size() * w, w) >= 0) {
-                // A model would score it NaN, and the batch, and the model, would take the blame.
-                int at = firstNonFinite(rows, vectors.size() * w, w);
-                deadLetter(
-                        r,
-                        "non-finite-value",
-                        new IllegalArgumentException(
-                                "value " + at + " is " + rows[vectors.size() * w + at]));
             } else {
-                vectors.add(v);
+                int at = firstNonFinite(rows, vectors.size() * w, w);
+                if (at >= 0) {
+                    // A model would score it NaN, and the batch, and the model, would take the
+                    // blame.
+                    deadLetter(
+                            r,
+                            "non-finite-value",
+                            new IllegalArgumentException(
+                                    "value " + at + " is " + rows[vectors.size() * w + at]));
+                } else {
+                    vectors.add(v);
+                }
             }
         }
         if (vectors.isEmpty()) {
