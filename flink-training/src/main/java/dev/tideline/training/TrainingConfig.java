@@ -109,17 +109,27 @@ public final class TrainingConfig extends AppConfig {
                     .define(
                             OPTIMIZER,
                             Type.STRING,
-                            "adam",
-                            ConfigDef.ValidString.in("adam", "sgd"),
+                            "adagrad",
+                            ConfigDef.ValidString.in("adagrad", "adam", "sgd"),
                             Importance.MEDIUM,
-                            "adam or sgd (mini-batch).")
+                            "adagrad (per-parameter rates that shrink as evidence accumulates),"
+                                    + " adam or sgd (mini-batch).")
                     .define(
                             LEARNING_RATE,
                             Type.DOUBLE,
-                            0.01,
-                            ConfigDef.Range.between(1e-9, 10),
+                            null,
+                            ConfigDef.LambdaValidator.with(
+                                    (name, value) -> {
+                                        if (value != null
+                                                && ((Double) value < 1e-9 || (Double) value > 10)) {
+                                            throw new ConfigException(
+                                                    name, value, "must be between 1e-9 and 10");
+                                        }
+                                    },
+                                    () -> "[1e-9,...,10]"),
                             Importance.MEDIUM,
-                            "Learning rate.")
+                            "Learning rate; by default the optimiser's own: 0.1 for adagrad and"
+                                    + " sgd, 0.01 for adam.")
                     .define(
                             L2,
                             Type.DOUBLE,
@@ -130,7 +140,7 @@ public final class TrainingConfig extends AppConfig {
                     .define(
                             POSITIVE_WEIGHT,
                             Type.DOUBLE,
-                            1.0,
+                            10.0,
                             ConfigDef.Range.between(1, 1000),
                             Importance.MEDIUM,
                             "How much more a fraud example's loss counts than a legitimate one's:"
@@ -391,8 +401,8 @@ public final class TrainingConfig extends AppConfig {
                 getInt(INPUT_WIDTH),
                 getInt(HIDDEN),
                 getLong(SEED),
-                Optimizer.Kind.valueOf(getString(OPTIMIZER).toUpperCase(Locale.ROOT)),
-                getDouble(LEARNING_RATE).floatValue(),
+                optimizer(),
+                learningRate(),
                 getDouble(L2).floatValue(),
                 getInt(BATCH_SIZE),
                 getInt(UPDATE_EVERY),
@@ -404,6 +414,16 @@ public final class TrainingConfig extends AppConfig {
                 Duration.ofMillis(getLong(RELEASE_EVERY_MS)),
                 getDouble(SERVER_LEARNING_RATE),
                 getDouble(POSITIVE_WEIGHT).floatValue());
+    }
+
+    public Optimizer.Kind optimizer() {
+        return Optimizer.Kind.valueOf(getString(OPTIMIZER).toUpperCase(Locale.ROOT));
+    }
+
+    /** The configured learning rate, or the optimiser's default. */
+    public float learningRate() {
+        Double rate = getDouble(LEARNING_RATE);
+        return rate == null ? optimizer().defaultLearningRate : rate.floatValue();
     }
 
     public SpecIdentity spec() {

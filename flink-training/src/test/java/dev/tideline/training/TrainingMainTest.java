@@ -2,8 +2,11 @@ package dev.tideline.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tideline.training.model.Optimizer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.HashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -54,6 +57,35 @@ class TrainingMainTest {
                 .as("longer than brokers allow by default")
                 .isEqualTo(2);
         assertThat(timeout.toString()).contains("tideline.training.transaction-timeout-ms");
+    }
+
+    @Test
+    void theLearningRateDefaultsToTheOptimisersOwnAndIsCheckedByName() {
+        Map<String, String> values = new HashMap<>();
+        values.put("tideline.kafka.bootstrap-servers", "127.0.0.1:1");
+        values.put("tideline.registry.url", "http://127.0.0.1:1");
+        values.put("tideline.training.input-width", "8");
+        values.put("tideline.training.spec-fingerprint", "f");
+        TrainingConfig defaults = new TrainingConfig(values);
+        assertThat(defaults.optimizer()).isEqualTo(Optimizer.Kind.ADAGRAD);
+        assertThat(defaults.training().learningRate()).isEqualTo(0.1f);
+        assertThat(defaults.training().positiveWeight()).isEqualTo(10f);
+
+        values.put("tideline.training.optimizer", "adam");
+        assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.01f);
+        values.put("tideline.training.learning-rate", "0.003");
+        assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.003f);
+
+        StringWriter err = new StringWriter();
+        assertThat(
+                        run(
+                                err,
+                                "-D",
+                                "tideline.training.spec-fingerprint=f",
+                                "-D",
+                                "tideline.training.learning-rate=11"))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("tideline.training.learning-rate");
     }
 
     private static int run(StringWriter err, String... extra) {

@@ -124,6 +124,62 @@ class ModelMathTest {
         assertThat(net.params[2]).isNegative();
     }
 
+    @Test
+    void adagradStepsShrinkWithTheSquaredGradientsSoFar() {
+        Optimizer adagrad = new Optimizer(Optimizer.Kind.ADAGRAD, 0.1f, 0, 2);
+        float[] params = new float[2];
+        for (int k = 1; k <= 4; k++) {
+            float before = params[0];
+            adagrad.step(params, new float[] {2f, 0f}, 1);
+            // The k-th equal gradient g moves the parameter by rate * g / sqrt(k * g^2).
+            assertThat(before - params[0]).isCloseTo((float) (0.1 / Math.sqrt(k)), offset(1e-5f));
+        }
+        assertThat(params[1]).as("a parameter without gradient stays").isZero();
+    }
+
+    @Test
+    void adagradSettlesOnAStationaryStreamWhereAdamKeepsMoving() {
+        float adagrad = driftOfTheLastTenThousand(Optimizer.Kind.ADAGRAD, 0.1f);
+        float adam = driftOfTheLastTenThousand(Optimizer.Kind.ADAM, 0.01f);
+        assertThat(adagrad).isLessThan(adam / 2);
+    }
+
+    /**
+     * Trains logistic regression on 100,000 examples of one noisy pattern (5% positives) and returns
+     * how far its parameters move over the last 10,000.
+     */
+    private static float driftOfTheLastTenThousand(Optimizer.Kind kind, float rate) {
+        Random random = new Random(5);
+        Network net = Network.logistic(4);
+        Optimizer optimizer = new Optimizer(kind, rate, 0, net.params.length);
+        float[] grad = new float[net.params.length];
+        float[] z = new float[4];
+        float[] atNinety = null;
+        int inBatch = 0;
+        for (int i = 0; i < 100_000; i++) {
+            boolean fraud = random.nextDouble() < 0.05;
+            for (int j = 0; j < 4; j++) {
+                z[j] = (float) random.nextGaussian();
+            }
+            if (fraud) {
+                z[0] += 1f;
+            }
+            net.accumulateGradient(z, fraud ? 1 : 0, grad, null);
+            if (++inBatch == 32) {
+                optimizer.step(net.params, grad, inBatch);
+                inBatch = 0;
+            }
+            if (i == 90_000) {
+                atNinety = net.params.clone();
+            }
+        }
+        double moved = 0;
+        for (int j = 0; j < net.params.length; j++) {
+            moved += (net.params[j] - atNinety[j]) * (net.params[j] - atNinety[j]);
+        }
+        return (float) Math.sqrt(moved);
+    }
+
     private static Network randomised(Network net) {
         Random random = new Random(2);
         for (int i = 0; i < net.params.length; i++) {
