@@ -22,9 +22,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -249,6 +251,13 @@ public final class FeatureApp implements Engine {
         if (httpPort > 0) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, advertised(config, httpPort));
         }
+        String instance = config.getString(FeatureConfig.INSTANCE_ID).trim();
+        if (!instance.isEmpty()) {
+            // Streams suffixes it with each stream thread's index: <instance-id>-1, -2, ...
+            p.put(
+                    StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG),
+                    instance);
+        }
         p.putAll(config.streamsOverrides());
         return p;
     }
@@ -295,7 +304,12 @@ public final class FeatureApp implements Engine {
 
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        // A static member that stops on purpose leaves the group, so that its tasks move at once
+        // (one that crashes keeps them for the session timeout, to take them back on restart).
+        streams.close(
+                CloseOptions.groupMembershipOperation(
+                                CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                        .withTimeout(Duration.ofSeconds(30)));
         streamsMetrics.close();
         if (server != null) {
             server.close();

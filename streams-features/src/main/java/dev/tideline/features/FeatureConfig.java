@@ -32,6 +32,7 @@ public final class FeatureConfig extends AppConfig {
     public static final String HTTP_HOST = PREFIX + "http.host";
     public static final String HTTP_PORT = PREFIX + "http.port";
     public static final String ADVERTISED_HOST = PREFIX + "http.advertised-host";
+    public static final String INSTANCE_ID = PREFIX + "instance-id";
     public static final String ON_THREAD_FAILURE = PREFIX + "on-thread-failure";
     public static final String MAX_THREAD_REPLACEMENTS = PREFIX + "max-thread-replacements";
     public static final String THREAD_REPLACEMENT_PERIOD = PREFIX + "thread-replacement-period";
@@ -151,6 +152,17 @@ public final class FeatureConfig extends AppConfig {
                             Importance.MEDIUM,
                             "Host other instances use to reach this one's read API"
                                     + " (application.server).")
+                    .define(
+                            INSTANCE_ID,
+                            Type.STRING,
+                            "",
+                            Importance.MEDIUM,
+                            "A name for this instance, stable across its restarts and unique in"
+                                    + " the application: with one, its stream threads are static"
+                                    + " members of the group (group.instance.id <instance-id>-<n>),"
+                                    + " so an instance restarted after a crash takes its tasks"
+                                    + " back without a rebalance. Empty (the default): dynamic"
+                                    + " members.")
                     .define(
                             ON_THREAD_FAILURE,
                             Type.STRING,

@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
@@ -44,6 +45,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -316,6 +318,38 @@ class FeatureStageIT {
                     .as("payments joined with another account row than the one as of their time")
                     .isEmpty();
         }
+    }
+
+    @Test
+    void anInstanceWithAnIdIsAStaticMemberAndLeavesTheGroupWhenItStops(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns.prefix());
+        Map<String, String> c = config(stack, catalog, "static", dir.resolve("s"), 0);
+        c.put(FeatureConfig.INSTANCE_ID, "features-a");
+        String group = catalog.config().prefix() + "static";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+            try (FeatureApp a = start(c)) {
+                await().atMost(TIMEOUT)
+                        .until(() -> a.streams().state() == KafkaStreams.State.RUNNING);
+                assertThat(members(admin, group))
+                        .as("the stream thread's group.instance.id")
+                        .containsExactly(Optional.of("features-a-1"));
+            }
+            // Stopped on purpose: it leaves, rather than holding its tasks for the session.
+            assertThat(members(admin, group)).isEmpty();
+        }
+    }
+
+    private static List<Optional<String>> members(Admin admin, String group) throws Exception {
+        return admin
+                .describeConsumerGroups(List.of(group))
+                .describedGroups()
+                .get(group)
+                .get(30, TimeUnit.SECONDS)
+                .members()
+                .stream()
+                .map(MemberDescription::groupInstanceId)
+                .toList();
     }
 
     @Test
