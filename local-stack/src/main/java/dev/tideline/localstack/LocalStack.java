@@ -169,6 +169,19 @@ public final class LocalStack implements AutoCloseable {
         return jdbc.isPresent();
     }
 
+    /**
+     * Restarts the embedded PostgreSQL server on its data and port: its sessions and replication
+     * connections are cut, as by a database restart in production.
+     *
+     * @throws IllegalStateException when this stack did not start PostgreSQL itself
+     */
+    public void restartPostgres() throws IOException {
+        if (postgres == null) {
+            throw new IllegalStateException("this stack did not start PostgreSQL");
+        }
+        postgres.restart();
+    }
+
     /** The embedded Kafka cluster, when this stack started one (not for an external cluster). */
     public Optional<EmbeddedKafkaCluster> kafkaCluster() {
         return Optional.ofNullable(kafka);
@@ -187,7 +200,6 @@ public final class LocalStack implements AutoCloseable {
         return parts.isEmpty() ? "nothing embedded" : String.join(", ", parts);
     }
 
-    /** The directory holding the stack's data and logs; deleted on close. */
     /**
      * Has the stack's reaper stop {@code process} (SIGTERM, then SIGKILL) if this JVM dies without
      * closing the stack, as it does the registry and PostgreSQL: for processes started beside the
@@ -197,6 +209,7 @@ public final class LocalStack implements AutoCloseable {
         reaper.register("TERM", process.pid());
     }
 
+    /** The directory holding the stack's data and logs; deleted on close. */
     public Path workDir() {
         return root;
     }

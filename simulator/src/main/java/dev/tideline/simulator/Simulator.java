@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -182,9 +181,8 @@ public final class Simulator implements AutoCloseable {
         long start = end - settings.history().toMillis();
         try (Admin admin = Admin.create(target.kafkaClient());
                 KafkaProducer<String, Transaction> producer = producer();
-                Connection db =
-                        DriverManager.getConnection(
-                                target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword());
+                Database db =
+                        new Database(target.jdbcUrl(), target.jdbcUser(), target.jdbcPassword());
                 BufferedWriter truthOut = truthWriter()) {
             checkRetention(admin);
             phase.set(Phase.ACCOUNTS);
@@ -258,7 +256,7 @@ public final class Simulator implements AutoCloseable {
     private void write(
             List<Event> events,
             KafkaProducer<String, Transaction> producer,
-            Connection db,
+            Database db,
             Set<String> written,
             BufferedWriter truthOut,
             boolean live)
@@ -333,10 +331,16 @@ public final class Simulator implements AutoCloseable {
                 .build();
     }
 
-    private void insertAccounts(Connection db, List<AccountRow> rows) throws SQLException {
+    private void insertAccounts(Database db, List<AccountRow> rows) throws SQLException {
         if (rows.isEmpty()) {
             return;
         }
+        db.write(c -> insertAccountRows(c, rows));
+        counts.accounts.addAndGet(rows.size());
+    }
+
+    private static void insertAccountRows(Connection db, List<AccountRow> rows)
+            throws SQLException {
         try (PreparedStatement st =
                 db.prepareStatement(
                         "INSERT INTO accounts (account_id, created_at, credit_limit_minor,"
@@ -353,10 +357,15 @@ public final class Simulator implements AutoCloseable {
             }
             st.executeBatch();
         }
-        counts.accounts.addAndGet(rows.size());
     }
 
-    private void insertChargebacks(Connection db, List<Chargeback> rows) throws SQLException {
+    private void insertChargebacks(Database db, List<Chargeback> rows) throws SQLException {
+        db.write(c -> insertChargebackRows(c, rows));
+        counts.chargebacks.addAndGet(rows.size());
+    }
+
+    private static void insertChargebackRows(Connection db, List<Chargeback> rows)
+            throws SQLException {
         try (PreparedStatement st =
                 db.prepareStatement(
                         "INSERT INTO chargebacks (txn_id, account_id, merchant_id, is_fraud,"
@@ -372,7 +381,6 @@ public final class Simulator implements AutoCloseable {
             }
             st.executeBatch();
         }
-        counts.chargebacks.addAndGet(rows.size());
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.tideline.testkit;
 
+import dev.tideline.localstack.JvmProcess;
 import dev.tideline.localstack.junit.TestNamespace;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,24 +43,7 @@ public final class ChildJvm {
     public static Process startMain(
             String mainClass, List<String> args, String maxHeap, Path log, List<String> jvmOptions)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Path argFile = log.resolveSibling(log.getFileName() + ".args");
-        Files.writeString(argFile, "-cp \"" + System.getProperty("java.class.path") + "\"\n");
-        command.add("@" + argFile.toAbsolutePath());
-        command.add("-Xmx" + maxHeap);
-        String logConfig = System.getProperty("log4j2.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j2.configurationFile=" + logConfig);
-        }
-        command.addAll(jvmOptions);
-        command.add(mainClass);
-        command.addAll(args);
-        return new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        return JvmProcess.start(mainClass, args, maxHeap, log, jvmOptions);
     }
 
     /** As {@link #start(Class, Map, String, Path)}, with more JVM options ({@code -Dkey=value}). */

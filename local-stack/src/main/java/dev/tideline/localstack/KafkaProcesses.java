@@ -1,4 +1,4 @@
-package dev.tideline.testkit;
+package dev.tideline.localstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,8 +20,9 @@ import org.apache.kafka.common.Uuid;
 /**
  * A KRaft cluster of combined broker-controller nodes, each in a JVM of its own, so that a test can
  * kill one with SIGKILL, pause it with SIGSTOP, and start it again on its own data: what Kafka's
- * system tests do to brokers. Topics get replication 3 and {@code min.insync.replicas} 2 by
- * default; a replica paused for {@link #REPLICA_LAG} leaves the ISR.
+ * system tests do to brokers, and what {@code tideline chaos} runs on. Topics get replication 3 and
+ * {@code min.insync.replicas} 2 by default; a replica paused for {@link #REPLICA_LAG} leaves the
+ * ISR.
  */
 public final class KafkaProcesses implements AutoCloseable {
 
@@ -43,8 +44,8 @@ public final class KafkaProcesses implements AutoCloseable {
         int[] client = new int[count];
         int[] controller = new int[count];
         for (int i = 0; i < count; i++) {
-            client[i] = Http.freePort();
-            controller[i] = Http.freePort();
+            client[i] = RegistryServer.freePort();
+            controller[i] = RegistryServer.freePort();
         }
         StringBuilder voters = new StringBuilder();
         for (int i = 0; i < count; i++) {
@@ -78,7 +79,7 @@ public final class KafkaProcesses implements AutoCloseable {
     private void format(int i, String clusterId, Path config) throws Exception {
         for (int attempt = 1; ; attempt++) {
             Process f =
-                    ChildJvm.startMain(
+                    JvmProcess.start(
                             "kafka.tools.StorageTool",
                             List.of(
                                     "format",
@@ -153,7 +154,7 @@ public final class KafkaProcesses implements AutoCloseable {
 
     private void startNode(int i) throws IOException {
         nodes[i] =
-                ChildJvm.startMain(
+                JvmProcess.start(
                         "kafka.Kafka",
                         List.of(dir.resolve("node-" + (i + 1) + ".properties").toString()),
                         "512m",
@@ -175,8 +176,7 @@ public final class KafkaProcesses implements AutoCloseable {
 
     /** SIGKILL of node {@code i} (0-based); returns once the process is gone. */
     public void kill(int i) throws InterruptedException {
-        nodes[i].destroyForcibly();
-        nodes[i].waitFor(30, TimeUnit.SECONDS);
+        JvmProcess.kill(nodes[i]);
     }
 
     /** Starts node {@code i} again on its data and waits until every node is a broker again. */
@@ -185,6 +185,31 @@ public final class KafkaProcesses implements AutoCloseable {
             throw new IllegalStateException("node " + (i + 1) + " is running");
         }
         startNode(i);
+        awaitBrokers(nodes.length, Duration.ofMinutes(2));
+    }
+
+    /** The number of nodes. */
+    public int size() {
+        return nodes.length;
+    }
+
+    /** SIGKILL of every node at once; returns once they are gone. */
+    public void killAll() throws InterruptedException {
+        for (Process p : nodes) {
+            p.destroyForcibly();
+        }
+        for (int i = 0; i < nodes.length; i++) {
+            kill(i);
+        }
+    }
+
+    /** Starts every node that is not running again and waits until all are brokers. */
+    public void restartAll() throws Exception {
+        for (int i = 0; i < nodes.length; i++) {
+            if (!nodes[i].isAlive()) {
+                startNode(i);
+            }
+        }
         awaitBrokers(nodes.length, Duration.ofMinutes(2));
     }
 
@@ -199,13 +224,7 @@ public final class KafkaProcesses implements AutoCloseable {
     }
 
     private void signal(int i, String signal) throws Exception {
-        Process kill =
-                new ProcessBuilder("kill", "-" + signal, String.valueOf(nodes[i].pid()))
-                        .inheritIO()
-                        .start();
-        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-            throw new IllegalStateException("kill -" + signal + " of node " + (i + 1) + " failed");
-        }
+        JvmProcess.signal(nodes[i], signal);
     }
 
     /** Waits until {@code count} brokers are registered and answering. */
