@@ -68,6 +68,13 @@ record ModuleJvm(String dir, String jar, String logConfig, boolean vectorModule)
 
     /** Starts {@code mainClass} from the built jar with these arguments; its output is ours. */
     Process start(Path builtJar, String mainClass, List<String> args) throws IOException {
+        return start(builtJar, mainClass, args, null);
+    }
+
+    /**
+     * As {@link #start(Path, String, List)}, its output appended to {@code log} (ours when null).
+     */
+    Process start(Path builtJar, String mainClass, List<String> args, Path log) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         if (vectorModule) {
@@ -82,7 +89,15 @@ record ModuleJvm(String dir, String jar, String logConfig, boolean vectorModule)
         command.add("-D" + ParentWatch.PROPERTY + "=" + ProcessHandle.current().pid());
         command.add(mainClass);
         command.addAll(args);
-        return new ProcessBuilder(command).inheritIO().start();
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (log == null) {
+            builder.inheritIO();
+        } else {
+            builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        }
+        return builder.start();
     }
 
     /**

@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             TailCommand.class,
             ModelsCommand.class,
+            ChaosCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Tideline implements Runnable {

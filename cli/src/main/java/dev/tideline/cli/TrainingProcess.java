@@ -53,6 +53,12 @@ final class TrainingProcess {
      */
     static Process start(Path jar, Map<String, String> settings, Path settingsFile)
             throws IOException {
+        return start(jar, settings, settingsFile, null);
+    }
+
+    /** As {@link #start(Path, Map, Path)}, its output appended to {@code log} (ours when null). */
+    static Process start(Path jar, Map<String, String> settings, Path settingsFile, Path log)
+            throws IOException {
         Properties properties = new Properties();
         properties.putAll(settings);
         Files.deleteIfExists(settingsFile);
@@ -62,6 +68,7 @@ final class TrainingProcess {
         try (Writer out = Files.newBufferedWriter(settingsFile, StandardCharsets.UTF_8)) {
             properties.store(out, "tideline training settings");
         }
-        return ModuleJvm.TRAINING.start(jar, MAIN, List.of("--config", settingsFile.toString()));
+        return ModuleJvm.TRAINING.start(
+                jar, MAIN, List.of("--config", settingsFile.toString()), log);
     }
 }
