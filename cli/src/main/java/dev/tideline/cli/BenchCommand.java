@@ -28,7 +28,8 @@ import picocli.CommandLine.Unmatched;
             BenchCommand.Features.class,
             BenchCommand.Eviction.class,
             BenchCommand.Serving.class,
-            BenchCommand.Training.class
+            BenchCommand.Training.class,
+            BenchCommand.Replay.class
         })
 final class BenchCommand implements Runnable {
 
@@ -107,6 +108,17 @@ final class BenchCommand implements Runnable {
     static final class Training extends Forwarded {
         Training() {
             super(ModuleJvm.BENCH_TRAINING, "dev.tideline.bench.training.TrainingBench", List.of());
+        }
+    }
+
+    @Command(
+            name = "replay",
+            description =
+                    "The learners replayed offline over a bench quality --dump, under the job's"
+                            + " settings or others; prints one JSON line last.")
+    static final class Replay extends Forwarded {
+        Replay() {
+            super(ModuleJvm.BENCH_TRAINING, "dev.tideline.bench.training.LearnerReplay", List.of());
         }
     }
 }

@@ -1,0 +1,80 @@
+package dev.tideline.bench.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class LearnerReplayTest {
+
+    /**
+     * A dump of 40 minutes at 20 payments a second, 2% of them fraud whose first value is shifted:
+     * the replayed learners must rank the judged window's frauds first, under each optimiser.
+     */
+    @Test
+    void replaysADumpAndJudgesTheServedScoresOfTheLastMinutes(@TempDir Path dir) throws Exception {
+        Path dump = dir.resolve("dump.csv");
+        Random random = new Random(3);
+        long start = 1_000_000_000_000L;
+        long end = start + 40 * 60_000;
+        List<String> lines = new ArrayList<>();
+        lines.add("txn_id,event_time,fraud,holdout,online_score,model_version,values...");
+        int n = 0;
+        for (long t = start; t < end; t += 50) {
+            boolean fraud = random.nextDouble() < 0.02;
+            StringBuilder line =
+                    new StringBuilder("t" + n++ + "," + t + "," + (fraud ? 1 : 0) + ",0,0.5,1");
+            for (int j = 0; j < 4; j++) {
+                double v = random.nextGaussian() + (fraud && j == 0 ? 2.5 : 0);
+                line.append(',').append(String.format(Locale.ROOT, "%.4f", v));
+            }
+            lines.add(line.toString());
+        }
+        Files.write(dump, lines);
+
+        for (String optimizer : List.of("adagrad", "adam")) {
+            JsonNode json =
+                    run(
+                            "--dump",
+                            dump.toString(),
+                            "--live-start",
+                            String.valueOf(end),
+                            "--orderings",
+                            "2",
+                            "-Dtideline.training.optimizer=" + optimizer);
+            assertThat(json.get("bench").asText()).isEqualTo("replay");
+            assertThat(json.get("optimizer").asText()).isEqualTo(optimizer);
+            assertThat(json.get("judged").asInt()).isEqualTo(10 * 60 * 20);
+            assertThat(json.get("judged_positives").asInt()).isPositive();
+            assertThat(json.get("orderings")).hasSize(2);
+            assertThat(json.get("served_auc").asDouble()).as(optimizer).isGreaterThan(0.9);
+        }
+    }
+
+    private static JsonNode run(String... args) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = new CommandLine(new LearnerReplay()).execute(args);
+        } finally {
+            System.setOut(out);
+        }
+        assertThat(code).isZero();
+        String[] printed = bytes.toString(StandardCharsets.UTF_8).trim().split("\n");
+        return new ObjectMapper().readTree(printed[printed.length - 1]);
+    }
+}
