@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tideline.training.model.Optimizer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -61,10 +63,7 @@ class TrainingMainTest {
 
     @Test
     void theLearningRateDefaultsToTheOptimisersOwnAndIsCheckedByName() {
-        Map<String, String> values = new HashMap<>();
-        values.put("tideline.kafka.bootstrap-servers", "127.0.0.1:1");
-        values.put("tideline.registry.url", "http://127.0.0.1:1");
-        values.put("tideline.training.input-width", "8");
+        Map<String, String> values = new HashMap<>(BASE);
         values.put("tideline.training.spec-fingerprint", "f");
         TrainingConfig defaults = new TrainingConfig(values);
         assertThat(defaults.optimizer()).isEqualTo(Optimizer.Kind.ADAGRAD);
@@ -88,20 +87,22 @@ class TrainingMainTest {
         assertThat(err.toString()).contains("tideline.training.learning-rate");
     }
 
+    private static final Map<String, String> BASE =
+            Map.of(
+                    "tideline.kafka.bootstrap-servers", "127.0.0.1:1",
+                    "tideline.registry.url", "http://127.0.0.1:1",
+                    "tideline.training.input-width", "8");
+
     private static int run(StringWriter err, String... extra) {
-        String[] base = {
-            "-D",
-            "tideline.kafka.bootstrap-servers=127.0.0.1:1",
-            "-D",
-            "tideline.registry.url=http://127.0.0.1:1",
-            "-D",
-            "tideline.training.input-width=8"
-        };
-        String[] args = new String[base.length + extra.length];
-        System.arraycopy(base, 0, args, 0, base.length);
-        System.arraycopy(extra, 0, args, base.length, extra.length);
+        List<String> args = new ArrayList<>();
+        BASE.forEach(
+                (k, v) -> {
+                    args.add("-D");
+                    args.add(k + "=" + v);
+                });
+        args.addAll(List.of(extra));
         TrainingMain main = new TrainingMain();
         main.err = new PrintWriter(err, true);
-        return new CommandLine(main).execute(args);
+        return new CommandLine(main).execute(args.toArray(String[]::new));
     }
 }

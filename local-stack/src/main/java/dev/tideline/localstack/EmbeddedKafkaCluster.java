@@ -79,25 +79,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
                         .setNumControllerNodes(controllers)
                         .setBaseDirectory(baseDir)
                         .build();
-        int replication = Math.min(3, brokers);
-        int minIsr = Math.min(2, brokers);
-        Map<String, String> config = new TreeMap<>();
-        config.put("offsets.topic.replication.factor", String.valueOf(replication));
-        config.put("offsets.topic.num.partitions", "5");
-        config.put("transaction.state.log.replication.factor", String.valueOf(replication));
-        config.put("transaction.state.log.min.isr", String.valueOf(minIsr));
-        config.put("transaction.state.log.num.partitions", "5");
-        config.put("share.coordinator.state.topic.replication.factor", String.valueOf(replication));
-        config.put("share.coordinator.state.topic.min.isr", String.valueOf(minIsr));
-        config.put("default.replication.factor", String.valueOf(replication));
-        config.put("min.insync.replicas", String.valueOf(minIsr));
-        // Topics are created by the catalog's bootstrap; a typo must not create a topic.
-        config.put("auto.create.topics.enable", "false");
-        // Consumer groups form at once instead of after the 3 s production default.
-        config.put("group.initial.rebalance.delay.ms", "0");
-        // ONNX models travel on models.v1; its topic config raises the per-topic limit.
-        config.put("message.max.bytes", String.valueOf(16 * 1024 * 1024));
-        config.put("replica.fetch.max.bytes", String.valueOf(16 * 1024 * 1024));
+        Map<String, String> config = brokerDefaults(brokers);
         if (tls != null) {
             if (!combined) {
                 throw new IllegalArgumentException(
@@ -246,5 +228,33 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
     @Override
     public void close() throws Exception {
         cluster.close();
+    }
+
+    /**
+     * The broker settings every Tideline test cluster shares, for {@code brokers} nodes:
+     * replication 3 and {@code min.insync.replicas} 2 (or as many as there are nodes), no topic
+     * auto-creation, groups that form at once, and records up to 16 MiB.
+     */
+    static Map<String, String> brokerDefaults(int brokers) {
+        int replication = Math.min(3, brokers);
+        int minIsr = Math.min(2, brokers);
+        Map<String, String> config = new TreeMap<>();
+        config.put("offsets.topic.replication.factor", String.valueOf(replication));
+        config.put("offsets.topic.num.partitions", "5");
+        config.put("transaction.state.log.replication.factor", String.valueOf(replication));
+        config.put("transaction.state.log.min.isr", String.valueOf(minIsr));
+        config.put("transaction.state.log.num.partitions", "5");
+        config.put("share.coordinator.state.topic.replication.factor", String.valueOf(replication));
+        config.put("share.coordinator.state.topic.min.isr", String.valueOf(minIsr));
+        config.put("default.replication.factor", String.valueOf(replication));
+        config.put("min.insync.replicas", String.valueOf(minIsr));
+        // Topics are created by the catalog's bootstrap; a typo must not create a topic.
+        config.put("auto.create.topics.enable", "false");
+        // Consumer groups form at once instead of after the 3 s production default.
+        config.put("group.initial.rebalance.delay.ms", "0");
+        // ONNX models travel on models.v1; its topic config raises the per-topic limit.
+        config.put("message.max.bytes", String.valueOf(16 * 1024 * 1024));
+        config.put("replica.fetch.max.bytes", String.valueOf(16 * 1024 * 1024));
+        return config;
     }
 }

@@ -104,8 +104,6 @@ public final class KafkaProcesses implements AutoCloseable {
 
     private Path writeConfig(int i, int controllerPort, String voters, int count)
             throws IOException {
-        int replication = Math.min(3, count);
-        int minIsr = Math.min(2, count);
         Map<String, String> c = new TreeMap<>();
         c.put("process.roles", "broker,controller");
         c.put("node.id", String.valueOf(i + 1));
@@ -121,19 +119,7 @@ public final class KafkaProcesses implements AutoCloseable {
         c.put("inter.broker.listener.name", "PLAINTEXT");
         c.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         c.put("log.dirs", dir.resolve("node-" + (i + 1)).toString());
-        c.put("offsets.topic.replication.factor", String.valueOf(replication));
-        c.put("offsets.topic.num.partitions", "5");
-        c.put("transaction.state.log.replication.factor", String.valueOf(replication));
-        c.put("transaction.state.log.min.isr", String.valueOf(minIsr));
-        c.put("transaction.state.log.num.partitions", "5");
-        c.put("share.coordinator.state.topic.replication.factor", String.valueOf(replication));
-        c.put("share.coordinator.state.topic.min.isr", String.valueOf(minIsr));
-        c.put("default.replication.factor", String.valueOf(replication));
-        c.put("min.insync.replicas", String.valueOf(minIsr));
-        c.put("auto.create.topics.enable", "false");
-        c.put("group.initial.rebalance.delay.ms", "0");
-        c.put("message.max.bytes", String.valueOf(16 * 1024 * 1024));
-        c.put("replica.fetch.max.bytes", String.valueOf(16 * 1024 * 1024));
+        c.putAll(EmbeddedKafkaCluster.brokerDefaults(count));
         c.put("replica.lag.time.max.ms", String.valueOf(REPLICA_LAG.toMillis()));
         // A killed node's partitions move within seconds, not the production 9 s + 18 s.
         c.put("broker.session.timeout.ms", "6000");

@@ -145,8 +145,8 @@ class ModelMathTest {
     }
 
     /**
-     * Trains logistic regression on 100,000 examples of one noisy pattern (5% positives) and returns
-     * how far its parameters move over the last 10,000.
+     * Trains logistic regression on 100,000 examples of one noisy pattern (5% positives) and
+     * returns how far its parameters move over the last 10,000.
      */
     private static float driftOfTheLastTenThousand(Optimizer.Kind kind, float rate) {
         Random random = new Random(5);
