@@ -1,5 +1,6 @@
 package dev.tideline.training.deploy;
 
+import dev.tideline.ops.config.ClientSettings;
 import dev.tideline.training.TrainingMain;
 import java.net.URI;
 import java.nio.file.Files;
@@ -71,7 +72,10 @@ public final class DeployMain implements Callable<Integer> {
     @Option(
             names = "-D",
             paramLabel = "KEY=VALUE",
-            description = "A tideline.* setting of the job, passed as a program argument.")
+            description =
+                    "A tideline.* setting of the job, passed as a program argument; a secret"
+                            + " (a password, a JAAS configuration, registry credentials) only as a"
+                            + " config-provider reference.")
     Map<String, String> settings = new LinkedHashMap<>();
 
     @Option(
@@ -101,6 +105,21 @@ public final class DeployMain implements Callable<Integer> {
                             + job
                             + "; build it with: mvn -q package -DskipTests -pl flink-training -am");
             return 2;
+        }
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (ClientSettings.isSecret(e.getKey())
+                    && !ClientSettings.isProviderReference(e.getValue())) {
+                System.err.println(
+                        "tideline deploy: "
+                                + e.getKey()
+                                + " holds a secret, and program arguments show in Flink's web UI"
+                                + " and REST API: give it as a config-provider reference, such as"
+                                + " ${file:/run/secrets/tideline.properties:"
+                                + e.getKey()
+                                + "} with tideline.kafka.client.config.providers=file, which the"
+                                + " TaskManagers resolve");
+                return 2;
+            }
         }
         List<String> args = new ArrayList<>();
         settings.forEach(

@@ -4,11 +4,15 @@ import dev.tideline.schemas.TopicCatalog;
 import dev.tideline.schemas.TopicCatalogConfig;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -70,6 +74,43 @@ public final class ClientSettings {
     }
 
     private ClientSettings() {}
+
+    /**
+     * A config-provider reference such as {@code ${file:/run/secrets/kafka.properties:password}}.
+     */
+    private static final Pattern PROVIDER_REFERENCE = Pattern.compile("\\$\\{[^}:]+:[^}]*}");
+
+    /**
+     * Whether {@code key} holds a secret: a registry credential, or a Kafka client setting of type
+     * PASSWORD (a JAAS configuration, a key or store password), shared or one engine's.
+     */
+    public static boolean isSecret(String key) {
+        if (key.equals(REGISTRY_USER_INFO)
+                || key.equals(REGISTRY_TOKEN)
+                || key.equals(REGISTRY_TRUSTSTORE_PASSWORD)) {
+            return true;
+        }
+        List<String> prefixes = new ArrayList<>(ENGINE_CLIENT_PREFIXES);
+        prefixes.add(CLIENT_PREFIX);
+        for (String prefix : prefixes) {
+            if (key.startsWith(prefix)) {
+                String client = key.substring(prefix.length());
+                for (ConfigDef def :
+                        List.of(ProducerConfig.configDef(), ConsumerConfig.configDef())) {
+                    ConfigDef.ConfigKey k = def.configKeys().get(client);
+                    if (k != null && k.type == Type.PASSWORD) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code value} is, in its whole, a config-provider reference ({@code ${p:...}}). */
+    public static boolean isProviderReference(String value) {
+        return value != null && PROVIDER_REFERENCE.matcher(value.trim()).matches();
+    }
 
     /** An app's config definition, starting with the two addresses every app needs. */
     public static ConfigDef definition() {

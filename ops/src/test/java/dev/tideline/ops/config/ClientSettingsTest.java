@@ -28,6 +28,23 @@ class ClientSettingsTest {
     }
 
     @Test
+    void passwordTypeClientSettingsAndRegistryCredentialsAreSecrets() {
+        assertThat(ClientSettings.isSecret("tideline.kafka.client.sasl.jaas.config")).isTrue();
+        assertThat(ClientSettings.isSecret("tideline.serving.kafka.client.ssl.key.password"))
+                .isTrue();
+        assertThat(ClientSettings.isSecret("tideline.registry.bearer-token")).isTrue();
+        assertThat(ClientSettings.isSecret("tideline.kafka.client.security.protocol")).isFalse();
+        assertThat(ClientSettings.isSecret("tideline.training.signing-key")).isFalse();
+
+        assertThat(ClientSettings.isProviderReference("${file:/run/secrets/k.properties:jaas}"))
+                .isTrue();
+        assertThat(ClientSettings.isProviderReference("${env:KAFKA_PASSWORD}")).isTrue();
+        assertThat(ClientSettings.isProviderReference("org.apache...required password=\"x\";"))
+                .isFalse();
+        assertThat(ClientSettings.isProviderReference("pre ${env:X}")).isFalse();
+    }
+
+    @Test
     void anEnginesLoaderAcceptsEveryEnginesClientSettingsFromTheEnvironment() {
         ConfigLoader loader =
                 new ConfigLoader(
