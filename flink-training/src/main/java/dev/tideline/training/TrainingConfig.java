@@ -140,14 +140,17 @@ public final class TrainingConfig extends AppConfig {
                     .define(
                             POSITIVE_WEIGHT,
                             Type.DOUBLE,
-                            10.0,
+                            1.0,
                             ConfigDef.Range.between(1, 1000),
                             Importance.MEDIUM,
                             "How much more a fraud example's loss counts than a legitimate one's:"
                                     + " with fraud at 1% or less, mini-batches hold few positives"
-                                    + " and their gradient is washed out. Releases take its"
-                                    + " logarithm off the output bias, so scores stay"
-                                    + " probabilities.")
+                                    + " and their gradient is washed out. Each step follows the"
+                                    + " weighted mean. Releases take its logarithm off the output"
+                                    + " bias, so scores stay probabilities. With positives at"
+                                    + " label time a fresh job meets positives alone first, and a"
+                                    + " weight makes that start heavier: the demo, which trains"
+                                    + " positives at maturity, weights them 10.")
                     .define(
                             BATCH_SIZE,
                             Type.INT,

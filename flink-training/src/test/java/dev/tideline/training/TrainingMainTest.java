@@ -68,7 +68,7 @@ class TrainingMainTest {
         TrainingConfig defaults = new TrainingConfig(values);
         assertThat(defaults.optimizer()).isEqualTo(Optimizer.Kind.ADAGRAD);
         assertThat(defaults.training().learningRate()).isEqualTo(0.1f);
-        assertThat(defaults.training().positiveWeight()).isEqualTo(10f);
+        assertThat(defaults.training().positiveWeight()).isEqualTo(1f);
 
         values.put("tideline.training.optimizer", "adam");
         assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.01f);

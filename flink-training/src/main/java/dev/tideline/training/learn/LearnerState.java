@@ -47,6 +47,14 @@ public final class LearnerState {
 
     public float[] gradient;
     public int inBatch;
+
+    /**
+     * The loss weights of the examples in {@link #gradient} summed: the step divides by it, so the
+     * gradient is the weighted mean and a mini-batch of positives alone weighs no more than one of
+     * negatives. 0 in state written before it existed: the step then divides by {@link #inBatch}.
+     */
+    public float inBatchWeight;
+
     public long pendingExamples;
     public long maxEventTimeMs = Long.MIN_VALUE;
 

@@ -66,9 +66,18 @@ public final class LocalModel {
         s.pendingExamples++;
         if (s.inBatch + batch.size() == settings.batchSize()) {
             trainBuffered();
-            s.optimizer.step(s.network.params, s.gradient, s.inBatch);
-            s.inBatch = 0;
+            step();
         }
+    }
+
+    /**
+     * One optimiser step with the gradient of the examples trained since the last, as their
+     * weighted mean (the weights' sum, or their count in state from before it was kept).
+     */
+    private void step() {
+        s.optimizer.step(s.network.params, s.gradient, Math.max(s.inBatch, s.inBatchWeight));
+        s.inBatch = 0;
+        s.inBatchWeight = 0;
     }
 
     /**
@@ -108,6 +117,7 @@ public final class LocalModel {
                 s.pendingSumOfSquares);
         s.metrics.addAll(batch.scores(), batch.labels(), n);
         s.inBatch += n;
+        s.inBatchWeight += batch.weight();
         batch.clear();
     }
 
@@ -158,8 +168,7 @@ public final class LocalModel {
         }
         trainBuffered();
         if (s.inBatch > 0) {
-            s.optimizer.step(s.network.params, s.gradient, s.inBatch);
-            s.inBatch = 0;
+            step();
         }
         float[] delta = new float[s.network.params.length];
         for (int i = 0; i < delta.length; i++) {

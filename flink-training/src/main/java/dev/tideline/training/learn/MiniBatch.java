@@ -100,6 +100,15 @@ final class MiniBatch {
         return scores;
     }
 
+    /** The examples' loss weights summed: positives count {@code positiveWeight}, negatives 1. */
+    float weight() {
+        float w = 0;
+        for (int e = 0; e < size; e++) {
+            w += labels[e] ? positiveWeight : 1;
+        }
+        return w;
+    }
+
     boolean[] labels() {
         return labels;
     }

@@ -54,11 +54,19 @@ public final class Optimizer {
 
     /** One step with the gradient summed over {@code batch} examples; clears {@code grad}. */
     public void step(float[] params, float[] grad, int batch) {
-        if (batch == 0) {
+        step(params, grad, (float) batch);
+    }
+
+    /**
+     * One step with the gradient summed over examples whose loss weights sum to {@code weight}
+     * (their count when unweighted): the step follows the weighted mean; clears {@code grad}.
+     */
+    public void step(float[] params, float[] grad, float weight) {
+        if (weight <= 0) {
             return;
         }
         steps++;
-        float inv = 1f / batch;
+        float inv = 1f / weight;
         if (kind == Kind.SGD) {
             for (int i = 0; i < params.length; i++) {
                 float g = grad[i] * inv + l2 * params[i];

@@ -19,6 +19,48 @@ class PositiveWeightTest {
 
     private static final int N = 60_000;
 
+    @Test
+    void aStepFollowsTheWeightedMeanSoAMiniBatchOfPositivesWeighsNoMoreThanOneOfNegatives() {
+        // From the initial model every score is 0.5: a positive's loss gradient on the bias is
+        // -0.5 times its weight, a negative's 0.5. The weighted mean of 32 positives is -0.5.
+        float positives = biasAfterOneBatch(true);
+        float negatives = biasAfterOneBatch(false);
+        assertThat(positives).isPositive();
+        assertThat(negatives).isNegative();
+        assertThat(positives).isCloseTo(-negatives, offset(1e-6f));
+    }
+
+    /** The output bias after one SGD step on 32 examples of one class, positives weighted 10. */
+    private static float biasAfterOneBatch(boolean fraud) {
+        TrainingSettings sgd =
+                new TrainingSettings(
+                        "fraud",
+                        ModelKind.LOGISTIC_REGRESSION,
+                        2,
+                        0,
+                        1,
+                        Optimizer.Kind.SGD,
+                        0.1f,
+                        0,
+                        32,
+                        512,
+                        Duration.ofSeconds(5),
+                        1,
+                        Duration.ofSeconds(2),
+                        2,
+                        1_000,
+                        Duration.ofHours(1),
+                        1.0,
+                        10f);
+        LocalModel model = LocalModel.fresh(sgd);
+        Random r = new Random(3);
+        for (int i = 0; i < 32; i++) {
+            model.train(new float[] {(float) r.nextGaussian(), (float) r.nextGaussian()}, fraud, i);
+        }
+        float[] params = model.state().network.params;
+        return params[params.length - 1];
+    }
+
     private static TrainingSettings settings(float positiveWeight) {
         return new TrainingSettings(
                 "fraud",
