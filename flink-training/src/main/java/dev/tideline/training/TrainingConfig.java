@@ -109,11 +109,11 @@ public final class TrainingConfig extends AppConfig {
                     .define(
                             OPTIMIZER,
                             Type.STRING,
-                            "adagrad",
-                            ConfigDef.ValidString.in("adagrad", "adam", "sgd"),
+                            "adam",
+                            ConfigDef.ValidString.in("adam", "adagrad", "sgd"),
                             Importance.MEDIUM,
-                            "adagrad (per-parameter rates that shrink as evidence accumulates),"
-                                    + " adam or sgd (mini-batch).")
+                            "adam, adagrad (per-parameter rates that shrink as evidence"
+                                    + " accumulates: the demo's) or sgd (mini-batch).")
                     .define(
                             LEARNING_RATE,
                             Type.DOUBLE,
@@ -147,9 +147,7 @@ public final class TrainingConfig extends AppConfig {
                                     + " with fraud at 1% or less, mini-batches hold few positives"
                                     + " and their gradient is washed out. Each step follows the"
                                     + " weighted mean. Releases take its logarithm off the output"
-                                    + " bias, so scores stay probabilities. With positives at"
-                                    + " label time a fresh job meets positives alone first, and a"
-                                    + " weight makes that start heavier: the demo, which trains"
+                                    + " bias, so scores stay probabilities. The demo, which trains"
                                     + " positives at maturity, weights them 10.")
                     .define(
                             BATCH_SIZE,

@@ -66,12 +66,12 @@ class TrainingMainTest {
         Map<String, String> values = new HashMap<>(BASE);
         values.put("tideline.training.spec-fingerprint", "f");
         TrainingConfig defaults = new TrainingConfig(values);
-        assertThat(defaults.optimizer()).isEqualTo(Optimizer.Kind.ADAGRAD);
-        assertThat(defaults.training().learningRate()).isEqualTo(0.1f);
+        assertThat(defaults.optimizer()).isEqualTo(Optimizer.Kind.ADAM);
+        assertThat(defaults.training().learningRate()).isEqualTo(0.01f);
         assertThat(defaults.training().positiveWeight()).isEqualTo(1f);
 
-        values.put("tideline.training.optimizer", "adam");
-        assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.01f);
+        values.put("tideline.training.optimizer", "adagrad");
+        assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.1f);
         values.put("tideline.training.learning-rate", "0.003");
         assertThat(new TrainingConfig(values).training().learningRate()).isEqualTo(0.003f);
 
