@@ -51,9 +51,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -74,7 +78,7 @@ import org.slf4j.LoggerFactory;
  * must be on {@code cdc.labels}, and a read_committed reader that ran throughout must have seen no
  * record that is not in the topics at the end (one that was later aborted).
  */
-final class ChaosRun {
+final class ChaosRun implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ChaosRun.class);
 
@@ -237,6 +241,7 @@ final class ChaosRun {
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, Part> parts = new LinkedHashMap<>();
+    private Admin admin;
 
     private ChaosRun(Options options) {
         this.options = options;
@@ -257,7 +262,9 @@ final class ChaosRun {
                                 .workDir(options.workDir().resolve("stack"))
                                 .externalKafka(kafka.bootstrapServers())
                                 .start()) {
-            return new ChaosRun(options).run(kafka, stack, started);
+            try (ChaosRun run = new ChaosRun(options)) {
+                return run.run(kafka, stack, started);
+            }
         }
     }
 
@@ -271,9 +278,11 @@ final class ChaosRun {
                 TopicCatalog.create(ClientSettings.catalogConfig(Map.of(), base), registry);
         Map<String, Object> client = new HashMap<>();
         client.put("bootstrap.servers", kafka.bootstrapServers());
-        try (Admin admin = Admin.create(client)) {
-            TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(90));
-        }
+        Map<String, Object> adminClient = new HashMap<>(client);
+        adminClient.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        adminClient.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        admin = Admin.create(adminClient);
+        TopicBootstrap.ensure(admin, catalog, Optional.of(registry), Duration.ofSeconds(90));
         FeatureSpec spec = Settings.featureSpec(base);
         Duration maturity = Duration.ofMinutes(2);
         Path work = options.workDir();
@@ -428,6 +437,13 @@ final class ChaosRun {
         }
     }
 
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+        }
+    }
+
     private void add(Part part) {
         parts.put(part.name, part);
     }
@@ -531,9 +547,11 @@ final class ChaosRun {
 
     /**
      * Injects a fault, lets load run on for three seconds, then restores what it hit; the seconds
-     * from the restore until {@code outputs} move again.
+     * from the restore until {@code outputs} hold a record committed after it: until their last
+     * stable offsets pass where they stood when the restore returned (a reader catching up on
+     * records committed before the fault does not count).
      */
-    private static Injected fault(
+    private Injected fault(
             Fault fault,
             String target,
             Progress progress,
@@ -547,8 +565,46 @@ final class ChaosRun {
         TimeUnit.SECONDS.sleep(3); // load runs on while the component is down
         restore.run();
         long restored = System.nanoTime();
-        awaitMoving(progress, outputs, Duration.ofMinutes(3), simulator);
+        long stable = committedEnd(outputs);
+        awaitUntil(
+                outputs + " commit again",
+                () -> committedEnd(outputs) > stable,
+                Duration.ofMinutes(3),
+                simulator);
         return new Injected(fault, target, (System.nanoTime() - restored) / 1e9);
+    }
+
+    /**
+     * The sum of the last stable offsets of every partition of {@code topics}; -1 while the cluster
+     * does not answer (brokers restarting).
+     */
+    private long committedEnd(List<String> topics) {
+        try {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (var d :
+                    admin.describeTopics(topics)
+                            .allTopicNames()
+                            .get(10, TimeUnit.SECONDS)
+                            .values()) {
+                d.partitions()
+                        .forEach(
+                                p ->
+                                        latest.put(
+                                                new TopicPartition(d.name(), p.partition()),
+                                                OffsetSpec.latest()));
+            }
+            long sum = 0;
+            for (var o :
+                    admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                            .all()
+                            .get(10, TimeUnit.SECONDS)
+                            .values()) {
+                sum += o.offset();
+            }
+            return sum;
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     private static void awaitMoving(
