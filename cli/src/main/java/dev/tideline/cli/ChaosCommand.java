@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -90,8 +91,7 @@ final class ChaosCommand implements Callable<Integer> {
             try {
                 kinds.add(ChaosRun.Fault.ofTag(tag.trim()));
             } catch (IllegalArgumentException e) {
-                throw new picocli.CommandLine.ParameterException(
-                        spec.commandLine(), "--faults: " + e.getMessage());
+                throw new ParameterException(spec.commandLine(), "--faults: " + e.getMessage());
             }
         }
         if (kinds.isEmpty()) {

@@ -30,6 +30,8 @@ class CommandTreeTest {
                         "bench serving",
                         "bench features",
                         "bench training",
+                        "bench replay",
+                        "chaos",
                         "deploy",
                         "models list",
                         "models revoke",
@@ -54,6 +56,21 @@ class CommandTreeTest {
                 assertThat(err.toString()).as("tideline %s stderr", args).isEmpty();
             }
         }
+    }
+
+    @Test
+    void chaosRefusesAnUnknownFaultKindNamingTheKinds() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Tideline.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        int exit = cli.execute("chaos", "--faults", "broker-kill,disk-full");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("--faults")
+                .contains("disk-full")
+                .contains("postgres-restart");
     }
 
     private static void walk(CommandLine cli, List<String> path, List<List<String>> out) {

@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -171,7 +172,7 @@ public final class LearnerReplay implements Callable<Integer> {
             positives += t ? 1 : 0;
         }
         json.put("judged_positives", positives);
-        json.put("optimizer", settings.optimizer().name().toLowerCase());
+        json.put("optimizer", settings.optimizer().name().toLowerCase(Locale.ROOT));
         json.put("learning_rate", settings.learningRate());
         json.put("positive_weight", settings.positiveWeight());
         json.put("served_auc", round(aucSum / orderings));
