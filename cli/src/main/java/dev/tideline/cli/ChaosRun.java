@@ -413,6 +413,14 @@ final class ChaosRun implements AutoCloseable {
                         () -> progress.count(predictions) >= sent,
                         Duration.ofMinutes(4),
                         null);
+                // Draining includes the training job's first release, committed with a checkpoint:
+                // a short run may end before it, and the versions' check needs one.
+                String models = catalog.models().name();
+                awaitUntil(
+                        "a model released on " + models,
+                        () -> committedEnd(List.of(models)) > 0,
+                        Duration.ofMinutes(3),
+                        null);
                 // The concurrent reader stops before the final read, which must then hold all it
                 // saw.
                 progress.close();
