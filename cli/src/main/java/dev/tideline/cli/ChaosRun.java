@@ -48,6 +48,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
@@ -418,7 +419,7 @@ final class ChaosRun implements AutoCloseable {
                 String models = catalog.models().name();
                 awaitUntil(
                         "a model released on " + models,
-                        () -> committedEnd(List.of(models)) > 0,
+                        () -> !read(client, models, new ByteArrayDeserializer()).isEmpty(),
                         Duration.ofMinutes(3),
                         null);
                 // The concurrent reader stops before the final read, which must then hold all it
@@ -555,9 +556,10 @@ final class ChaosRun implements AutoCloseable {
 
     /**
      * Injects a fault, lets load run on for three seconds, then restores what it hit; the seconds
-     * from the restore until {@code outputs} hold a record committed after it: until their last
-     * stable offsets pass where they stood when the restore returned (a reader catching up on
-     * records committed before the fault does not count).
+     * from the restore until {@code outputs} hold a record committed after it: the concurrent
+     * reader reads one at or past the last stable offsets they had once the cluster answered (a
+     * reader catching up on records committed before does not count, nor the abort markers a
+     * restarted producer writes).
      */
     private Injected fault(
             Fault fault,
@@ -573,20 +575,28 @@ final class ChaosRun implements AutoCloseable {
         TimeUnit.SECONDS.sleep(3); // load runs on while the component is down
         restore.run();
         long restored = System.nanoTime();
-        long stable = committedEnd(outputs);
+        AtomicReference<Map<TopicPartition, Long>> ends = new AtomicReference<>();
+        awaitUntil(
+                "the cluster answers",
+                () -> {
+                    ends.set(committedEnds(outputs));
+                    return ends.get() != null;
+                },
+                Duration.ofMinutes(1),
+                simulator);
         awaitUntil(
                 outputs + " commit again",
-                () -> committedEnd(outputs) > stable,
+                () -> progress.sawPast(ends.get()),
                 Duration.ofMinutes(3),
                 simulator);
         return new Injected(fault, target, (System.nanoTime() - restored) / 1e9);
     }
 
     /**
-     * The sum of the last stable offsets of every partition of {@code topics}; -1 while the cluster
-     * does not answer (brokers restarting).
+     * The last stable offset of every partition of {@code topics}, or null while the cluster does
+     * not answer (brokers restarting).
      */
-    private long committedEnd(List<String> topics) {
+    private Map<TopicPartition, Long> committedEnds(List<String> topics) {
         try {
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             for (var d :
@@ -601,17 +611,14 @@ final class ChaosRun implements AutoCloseable {
                                                 new TopicPartition(d.name(), p.partition()),
                                                 OffsetSpec.latest()));
             }
-            long sum = 0;
-            for (var o :
-                    admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-                            .all()
-                            .get(10, TimeUnit.SECONDS)
-                            .values()) {
-                sum += o.offset();
-            }
-            return sum;
+            Map<TopicPartition, Long> ends = new HashMap<>();
+            admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+                    .all()
+                    .get(10, TimeUnit.SECONDS)
+                    .forEach((tp, o) -> ends.put(tp, o.offset()));
+            return ends;
         } catch (Exception e) {
-            return -1;
+            return null;
         }
     }
 
@@ -804,6 +811,7 @@ final class ChaosRun implements AutoCloseable {
     private static final class Progress implements AutoCloseable {
         private final Map<String, AtomicLong> counts = new TreeMap<>();
         private final Map<TopicPartition, Map<Long, Integer>> seen = new ConcurrentHashMap<>();
+        private final Map<TopicPartition, Long> highest = new ConcurrentHashMap<>();
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
@@ -844,6 +852,10 @@ final class ChaosRun implements AutoCloseable {
                                                                 Arrays.hashCode(r.value()));
                                             }
                                             counts.get(r.topic()).incrementAndGet();
+                                            highest.merge(
+                                                    new TopicPartition(r.topic(), r.partition()),
+                                                    r.offset(),
+                                                    Math::max);
                                         }
                                     }
                                 } catch (Exception e) {
@@ -861,6 +873,21 @@ final class ChaosRun implements AutoCloseable {
 
         long count(List<String> topics) {
             return topics.stream().mapToLong(this::count).sum();
+        }
+
+        /**
+         * Whether a committed record at or past {@code ends} has been read on any of its
+         * partitions: one committed after those last stable offsets were taken (transaction
+         * markers, which also move them, are never read).
+         */
+        boolean sawPast(Map<TopicPartition, Long> ends) {
+            for (var e : ends.entrySet()) {
+                Long offset = highest.get(e.getKey());
+                if (offset != null && offset >= e.getValue()) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** Records of the tracked topics seen. */
