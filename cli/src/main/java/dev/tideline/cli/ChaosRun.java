@@ -204,13 +204,7 @@ final class ChaosRun implements AutoCloseable {
                                 options.workDir().resolve(name + ".properties"),
                                 log);
             } else {
-                List<String> args = new ArrayList<>();
-                settings.forEach(
-                        (k, v) -> {
-                            args.add("-D");
-                            args.add(k + "=" + v);
-                        });
-                process = JvmProcess.start(main.getName(), args, "768m", log, List.of());
+                process = JvmProcess.startEngine(main, settings, "768m", log, List.of());
             }
         }
 

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -44,6 +45,26 @@ public final class JvmProcess {
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();
+    }
+
+    /**
+     * Starts an engine's {@code main} with its settings as {@code -D key=value} arguments, as the
+     * engines' command lines take them (see {@link #start(String, List, String, Path, List)}).
+     */
+    public static Process startEngine(
+            Class<?> mainClass,
+            Map<String, String> settings,
+            String maxHeap,
+            Path log,
+            List<String> jvmOptions)
+            throws IOException {
+        List<String> args = new ArrayList<>();
+        settings.forEach(
+                (k, v) -> {
+                    args.add("-D");
+                    args.add(k + "=" + v);
+                });
+        return start(mainClass.getName(), args, maxHeap, log, jvmOptions);
     }
 
     /** Sends {@code signal} (STOP, CONT, ...) to {@code process}; throws if kill(1) fails. */

@@ -5,7 +5,6 @@ import dev.tideline.localstack.junit.TestNamespace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -54,12 +53,6 @@ public final class ChildJvm {
             Path log,
             List<String> jvmOptions)
             throws IOException {
-        List<String> args = new ArrayList<>();
-        settings.forEach(
-                (k, v) -> {
-                    args.add("-D");
-                    args.add(k + "=" + v);
-                });
-        return startMain(mainClass.getName(), args, maxHeap, log, jvmOptions);
+        return JvmProcess.startEngine(mainClass, settings, maxHeap, log, jvmOptions);
     }
 }

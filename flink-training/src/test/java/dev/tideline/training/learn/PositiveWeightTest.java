@@ -32,26 +32,7 @@ class PositiveWeightTest {
 
     /** The output bias after one SGD step on 32 examples of one class, positives weighted 10. */
     private static float biasAfterOneBatch(boolean fraud) {
-        TrainingSettings sgd =
-                new TrainingSettings(
-                        "fraud",
-                        ModelKind.LOGISTIC_REGRESSION,
-                        2,
-                        0,
-                        1,
-                        Optimizer.Kind.SGD,
-                        0.1f,
-                        0,
-                        32,
-                        512,
-                        Duration.ofSeconds(5),
-                        1,
-                        Duration.ofSeconds(2),
-                        2,
-                        1_000,
-                        Duration.ofHours(1),
-                        1.0,
-                        10f);
+        TrainingSettings sgd = settings(Optimizer.Kind.SGD, 0.1f, 10f);
         LocalModel model = LocalModel.fresh(sgd);
         Random r = new Random(3);
         for (int i = 0; i < 32; i++) {
@@ -62,14 +43,19 @@ class PositiveWeightTest {
     }
 
     private static TrainingSettings settings(float positiveWeight) {
+        return settings(Optimizer.Kind.ADAM, 0.01f, positiveWeight);
+    }
+
+    private static TrainingSettings settings(
+            Optimizer.Kind optimizer, float learningRate, float positiveWeight) {
         return new TrainingSettings(
                 "fraud",
                 ModelKind.LOGISTIC_REGRESSION,
                 2,
                 0,
                 1,
-                Optimizer.Kind.ADAM,
-                0.01f,
+                optimizer,
+                learningRate,
                 0,
                 32,
                 512,
