@@ -12,6 +12,7 @@ import dev.tideline.simulator.PaymentSimulator;
 import dev.tideline.simulator.Records.AccountRow;
 import dev.tideline.simulator.SimulationSettings;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -109,6 +110,24 @@ final class E2eBench implements Callable<Integer> {
                             + " -Dtideline.features.commit-interval=PT0.025S).")
     Map<String, String> properties = new HashMap<>();
 
+    @Option(
+            names = "--commit-intervals",
+            split = ",",
+            paramLabel = "MS",
+            description =
+                    "Feature-stage commit intervals in milliseconds to compare, one whole run"
+                            + " each (a fresh pipeline): prints each run's JSON line, then a table,"
+                            + " writes --chart, and ends with one JSON line of every run (default:"
+                            + " none, one run at the configured interval).")
+    List<Integer> commitIntervals = List.of();
+
+    @Option(
+            names = "--chart",
+            description =
+                    "The SVG chart of a --commit-intervals comparison: latency and highest rate"
+                            + " kept up with, by interval (default: ${DEFAULT-VALUE}).")
+    Path chart = Path.of("e2e-commit-intervals.svg");
+
     @Spec CommandSpec spec;
 
     @Override
@@ -119,6 +138,47 @@ final class E2eBench implements Callable<Integer> {
         BenchRuns.require(warmup >= 0, "--warmup must not be negative, not " + warmup);
         BenchRuns.require(stepDuration > 5, "--step-duration must be more than its 5 s of warm-up");
         BenchRuns.require(historyMinutes >= 1, "--history must be at least a minute");
+        for (int ms : commitIntervals) {
+            BenchRuns.require(ms > 0, "--commit-intervals must be positive, not " + ms);
+        }
+        if (commitIntervals.isEmpty()) {
+            ObjectNode json = measure(properties);
+            out.println(json);
+            out.flush();
+            return intact(json) ? 0 : 1;
+        }
+        ArrayNode runs = JSON.createArrayNode();
+        boolean intact = true;
+        for (int ms : commitIntervals) {
+            Map<String, String> p = new HashMap<>(properties);
+            p.put(FeatureConfig.COMMIT_INTERVAL, Duration.ofMillis(ms).toString());
+            log.info("Commit interval {} ms", ms);
+            ObjectNode json = measure(p);
+            out.println(json);
+            out.flush();
+            runs.add(json);
+            intact &= intact(json);
+        }
+        out.println(IntervalChart.table(runs));
+        IntervalChart.write(runs, chart);
+        log.info("Chart of the commit intervals written to {}", chart.toAbsolutePath());
+        ObjectNode json = JSON.createObjectNode();
+        json.put("bench", "e2e-commit-intervals");
+        json.put("rate", rate);
+        json.set("runs", IntervalChart.summary(runs));
+        json.put("chart", chart.toString());
+        json.put("cpus", Runtime.getRuntime().availableProcessors());
+        out.println(json);
+        out.flush();
+        return intact ? 0 : 1;
+    }
+
+    private static boolean intact(ObjectNode json) {
+        return json.get("lost").asLong() == 0 && json.get("duplicated").asLong() == 0;
+    }
+
+    /** One whole run: a fresh pipeline with these settings, measured at --rate, then stepped. */
+    private ObjectNode measure(Map<String, String> properties) throws Exception {
         Map<String, String> values = Settings.load(Optional.empty(), BenchRuns.quiet(properties));
         SimulationSettings sim = BenchRuns.simulation(Duration.ofMinutes(historyMinutes), 1L);
         try (Demo demo = Demo.start(values, 1, sim.suggestedMaturity(), null)) {
@@ -215,9 +275,7 @@ final class E2eBench implements Callable<Integer> {
                                                         .toString()))
                                 .toMillis());
                 json.put("cpus", Runtime.getRuntime().availableProcessors());
-                out.println(json);
-                out.flush();
-                return lost == 0 && duplicated == 0 ? 0 : 1;
+                return json;
             }
         }
     }
