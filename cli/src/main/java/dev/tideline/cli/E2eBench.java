@@ -198,9 +198,14 @@ final class E2eBench implements Callable<Integer> {
                             producer(demo.client(), demo.catalog())) {
                 Pacer pacer =
                         new Pacer(producer, demo.catalog(), accounts, sim.merchants(), observer);
+                Map<String, Double> before = StageTimes.read(demo.features().streams());
                 Phase measured = pacer.run(0, rate, warmup, duration);
                 measured.drain(Duration.ofSeconds(60));
                 log.info("At {}/s: {}", rate, measured.summary());
+                log.info(
+                        "Feature stage at {}/s: {}",
+                        rate,
+                        StageTimes.describe(before, StageTimes.read(demo.features().streams())));
                 log.info("Slowest seconds at {}/s: {}", rate, measured.slowestSeconds(10));
                 List<Phase> stepped = new ArrayList<>();
                 long maxRate = measured.meets(BOUND_MS) ? rate : 0;
