@@ -73,11 +73,19 @@ public final class FeatureTopology {
             Duration entityTtl,
             Duration maxFutureSkew,
             Clock clock,
-            int maxVectorBytes) {
+            int maxVectorBytes,
+            Duration merchantCommitGap) {
 
         /** These options with the largest vector the output topic takes. */
         public Options withMaxVectorBytes(int bytes) {
-            return new Options(maxAmount, evictionInterval, entityTtl, maxFutureSkew, clock, bytes);
+            return new Options(
+                    maxAmount,
+                    evictionInterval,
+                    entityTtl,
+                    maxFutureSkew,
+                    clock,
+                    bytes,
+                    merchantCommitGap);
         }
     }
 
@@ -256,7 +264,8 @@ public final class FeatureTopology {
                                 new MerchantProcessor(
                                         new MerchantComputer(spec),
                                         metrics,
-                                        options.evictionInterval()),
+                                        options.evictionInterval(),
+                                        options.merchantCommitGap()),
                         Named.as("merchant-features"),
                         MERCHANT_STORE);
     }

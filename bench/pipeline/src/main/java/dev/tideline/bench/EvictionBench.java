@@ -113,7 +113,8 @@ final class EvictionBench implements Callable<Integer> {
                             config.entityTtl(featureSpec),
                             Duration.ofMinutes(5),
                             Clock.fixed(NOW, ZoneOffset.UTC),
-                            1 << 20);
+                            1 << 20,
+                            null);
             try (TopologyTestDriver driver =
                     new TopologyTestDriver(
                             FeatureTopology.build(
