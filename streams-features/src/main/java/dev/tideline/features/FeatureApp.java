@@ -209,9 +209,12 @@ public final class FeatureApp implements Engine {
                 config.getInt(FeatureConfig.STANDBY_REPLICAS));
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(FeatureConfig.STREAM_THREADS));
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(FeatureConfig.STATE_DIR));
-        p.put(
-                StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
-                config.duration(FeatureConfig.COMMIT_INTERVAL).toMillis());
+        long commitMs = config.duration(FeatureConfig.COMMIT_INTERVAL).toMillis();
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitMs);
+        // A stream thread commits between polls, and a poll with nothing to fetch blocks for
+        // poll.ms (100 ms by default): at a low rate, records already processed would wait that
+        // long past their commit interval. Half the interval bounds it.
+        p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, Math.min(100, commitMs / 2)));
         p.put(
                 StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG,
                 config.getLong(FeatureConfig.CACHE_MAX_BYTES));
