@@ -147,8 +147,7 @@ public final class FeatureApp implements Engine {
                 config.entityTtl(config.spec()),
                 config.duration(FeatureConfig.MAX_FUTURE_SKEW),
                 Clock.systemUTC(),
-                DEFAULT_MAX_REQUEST_BYTES - RECORD_OVERHEAD_BYTES,
-                config.merchantCommitGap());
+                DEFAULT_MAX_REQUEST_BYTES - RECORD_OVERHEAD_BYTES);
     }
 
     /** The producer's default {@code max.request.size}. */

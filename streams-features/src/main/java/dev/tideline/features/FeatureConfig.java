@@ -28,7 +28,6 @@ public final class FeatureConfig extends AppConfig {
     public static final String STREAM_THREADS = PREFIX + "num-stream-threads";
     public static final String STATE_DIR = PREFIX + "state-dir";
     public static final String COMMIT_INTERVAL = PREFIX + "commit-interval";
-    public static final String MERCHANT_HOP_COMMIT = PREFIX + "merchant-hop-commit";
     public static final String CACHE_MAX_BYTES = PREFIX + "cache-max-bytes";
     public static final String HTTP_HOST = PREFIX + "http.host";
     public static final String HTTP_PORT = PREFIX + "http.port";
@@ -138,17 +137,6 @@ public final class FeatureConfig extends AppConfig {
                             "How often transactions commit: the floor of end-to-end latency for"
                                     + " read_committed readers.")
                     .define(
-                            MERCHANT_HOP_COMMIT,
-                            Type.STRING,
-                            "eager",
-                            ConfigDef.ValidString.in("eager", "interval"),
-                            Importance.MEDIUM,
-                            "When vectors completed by the merchant hop commit. eager: the hop asks"
-                                + " Kafka Streams to commit as soon as it has completed vectors, at"
-                                + " most once per half commit interval, so a payment waits for the"
-                                + " commit interval once, at the first hop, not at both. interval:"
-                                + " they wait for the next commit interval.")
-                    .define(
                             CACHE_MAX_BYTES,
                             Type.LONG,
                             64L << 20,
@@ -202,16 +190,6 @@ public final class FeatureConfig extends AppConfig {
 
     public FeatureConfig(Map<String, String> values) {
         super(DEFINITION, PREFIX, values);
-    }
-
-    /**
-     * The least time between two commits the merchant hop asks for: half the commit interval when
-     * {@link #MERCHANT_HOP_COMMIT} is eager, null when its vectors wait for the interval.
-     */
-    public Duration merchantCommitGap() {
-        return getString(MERCHANT_HOP_COMMIT).equals("eager")
-                ? duration(COMMIT_INTERVAL).dividedBy(2)
-                : null;
     }
 
     public Duration duration(String key) {

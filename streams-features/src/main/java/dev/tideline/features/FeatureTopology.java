@@ -73,19 +73,11 @@ public final class FeatureTopology {
             Duration entityTtl,
             Duration maxFutureSkew,
             Clock clock,
-            int maxVectorBytes,
-            Duration merchantCommitGap) {
+            int maxVectorBytes) {
 
         /** These options with the largest vector the output topic takes. */
         public Options withMaxVectorBytes(int bytes) {
-            return new Options(
-                    maxAmount,
-                    evictionInterval,
-                    entityTtl,
-                    maxFutureSkew,
-                    clock,
-                    bytes,
-                    merchantCommitGap);
+            return new Options(maxAmount, evictionInterval, entityTtl, maxFutureSkew, clock, bytes);
         }
     }
 
@@ -264,8 +256,7 @@ public final class FeatureTopology {
                                 new MerchantProcessor(
                                         new MerchantComputer(spec),
                                         metrics,
-                                        options.evictionInterval(),
-                                        options.merchantCommitGap()),
+                                        options.evictionInterval()),
                         Named.as("merchant-features"),
                         MERCHANT_STORE);
     }

@@ -29,28 +29,17 @@ final class MerchantProcessor implements Processor<String, MerchantInput, String
     private final FeatureMetrics metrics;
     private final Duration evictionInterval;
     private final long idleMs;
-    private final long commitGapMs;
 
     private ProcessorContext<String, FeatureVector> context;
     private KeyValueStore<String, byte[]> merchants;
-    private long commitRequestedAt = Long.MIN_VALUE / 2;
 
-    /**
-     * @param commitGap with one, the processor asks for a commit as soon as it completes a vector,
-     *     at most once per gap: the vectors it completes leave with the next commit Kafka Streams
-     *     can take, not the next commit interval. Null: they wait for the interval.
-     */
     MerchantProcessor(
-            MerchantComputer computer,
-            FeatureMetrics metrics,
-            Duration evictionInterval,
-            Duration commitGap) {
+            MerchantComputer computer, FeatureMetrics metrics, Duration evictionInterval) {
         this.computer = computer;
         this.layout = computer.state();
         this.metrics = metrics;
         this.evictionInterval = evictionInterval;
         this.idleMs = computer.spec().idleAfter().toMillis();
-        this.commitGapMs = commitGap == null ? -1 : commitGap.toMillis();
     }
 
     @Override
@@ -92,25 +81,6 @@ final class MerchantProcessor implements Processor<String, MerchantInput, String
         merchants.put(merchant, state);
         context.forward(record.withKey(v.getEntityId()).withValue(done).withTimestamp(t));
         metrics.completedWithMerchant();
-        requestCommit();
-    }
-
-    /**
-     * A vector reaches the merchant hop once the first hop's transaction commits; waiting for the
-     * next commit interval here would make every payment wait for the interval twice. Kafka Streams
-     * takes the request after the records in hand are processed, and commits every task of the
-     * thread in the one transaction, as an interval's commit does. The gap bounds what this adds:
-     * one request per gap and task at most.
-     */
-    private void requestCommit() {
-        if (commitGapMs < 0) {
-            return;
-        }
-        long now = context.currentSystemTimeMs();
-        if (now - commitRequestedAt >= commitGapMs) {
-            context.commit();
-            commitRequestedAt = now;
-        }
     }
 
     /** Deletes merchants with no payment within the longest window, the grace and a tile. */

@@ -82,21 +82,6 @@ class FeatureConfigTest {
     }
 
     @Test
-    void theMerchantHopAsksForCommitsHalfAnIntervalApartWhenEagerAndNotOtherwise() {
-        var config = new java.util.HashMap<>(REQUIRED);
-        config.put(FeatureConfig.COMMIT_INTERVAL, "PT0.1S");
-        assertThat(new FeatureConfig(config).merchantCommitGap()).isEqualTo(Duration.ofMillis(50));
-
-        config.put(FeatureConfig.MERCHANT_HOP_COMMIT, "interval");
-        assertThat(new FeatureConfig(config).merchantCommitGap()).isNull();
-
-        config.put(FeatureConfig.MERCHANT_HOP_COMMIT, "sometimes");
-        assertThatThrownBy(() -> new FeatureConfig(config))
-                .isInstanceOf(ConfigException.class)
-                .hasMessageContaining(FeatureConfig.MERCHANT_HOP_COMMIT);
-    }
-
-    @Test
     void refusesAnEntityTtlShorterThanTheSpecsWindowsNamingTheKey() {
         var config = new java.util.HashMap<>(REQUIRED);
         FeatureSpec spec = new FeatureConfig(config).spec();

@@ -113,8 +113,7 @@ final class EvictionBench implements Callable<Integer> {
                             config.entityTtl(featureSpec),
                             Duration.ofMinutes(5),
                             Clock.fixed(NOW, ZoneOffset.UTC),
-                            1 << 20,
-                            null);
+                            1 << 20);
             try (TopologyTestDriver driver =
                     new TopologyTestDriver(
                             FeatureTopology.build(
