@@ -206,6 +206,9 @@ final class E2eBench implements Callable<Integer> {
                         "Feature stage at {}/s: {}",
                         rate,
                         StageTimes.describe(before, StageTimes.read(demo.features().streams())));
+                log.info(
+                        "Broker request times (recent-weighted means, ms):{}",
+                        BrokerTimes.describe());
                 log.info("Slowest seconds at {}/s: {}", rate, measured.slowestSeconds(10));
                 List<Phase> stepped = new ArrayList<>();
                 long maxRate = measured.meets(BOUND_MS) ? rate : 0;

@@ -1,0 +1,78 @@
+package dev.tideline.cli;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+/**
+ * Where the in-process broker spends a request's time, from its own request metrics (the {@code
+ * kafka.network:type=RequestMetrics} histograms, which weigh recent requests most): waiting for a
+ * request handler thread, appending or reading locally, waiting on others (replicas, a delayed
+ * fetch, the transaction coordinator), and answering. Requests the pipeline's transactions make.
+ */
+final class BrokerTimes {
+
+    private static final List<String> REQUESTS =
+            List.of(
+                    "Produce",
+                    "FetchConsumer",
+                    "EndTxn",
+                    "TxnOffsetCommit",
+                    "AddOffsetsToTxn",
+                    "AddPartitionsToTxn",
+                    "WriteTxnMarkers");
+
+    private static final List<String> PARTS =
+            List.of(
+                    "RequestQueueTimeMs",
+                    "LocalTimeMs",
+                    "RemoteTimeMs",
+                    "ResponseQueueTimeMs",
+                    "ResponseSendTimeMs");
+
+    private BrokerTimes() {}
+
+    /**
+     * One line per request kind this JVM's broker has served: count, mean and p99 of the total, and
+     * the mean of each part.
+     */
+    static String describe() {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        StringBuilder sb = new StringBuilder();
+        for (String request : REQUESTS) {
+            try {
+                ObjectName total = name("TotalTimeMs", request);
+                if (!server.isRegistered(total)) {
+                    continue;
+                }
+                sb.append(
+                        String.format(
+                                "%n  %s: %d requests, total mean %.1f ms p99 %.1f ms;",
+                                request,
+                                ((Number) server.getAttribute(total, "Count")).longValue(),
+                                ((Number) server.getAttribute(total, "Mean")).doubleValue(),
+                                ((Number) server.getAttribute(total, "99thPercentile"))
+                                        .doubleValue()));
+                for (String part : PARTS) {
+                    ObjectName n = name(part, request);
+                    if (server.isRegistered(n)) {
+                        sb.append(
+                                String.format(
+                                        " %s %.1f",
+                                        part.replace("TimeMs", ""),
+                                        ((Number) server.getAttribute(n, "Mean")).doubleValue()));
+                    }
+                }
+            } catch (Exception e) {
+                sb.append(String.format("%n  %s: unreadable (%s)", request, e));
+            }
+        }
+        return sb.length() == 0 ? " no broker in this process" : sb.toString();
+    }
+
+    private static ObjectName name(String metric, String request) throws Exception {
+        return new ObjectName(
+                "kafka.network:type=RequestMetrics,name=" + metric + ",request=" + request);
+    }
+}
