@@ -97,12 +97,13 @@ final class IntervalChart {
         XYChart c =
                 new XYChartBuilder()
                         .width(640)
-                        .height(380)
+                        .height(440)
                         .title("bench e2e: latency and highest rate by commit interval")
                         .xAxisTitle("feature stage commit interval (ms)")
                         .yAxisTitle("send → committed prediction (ms)")
                         .build();
-        c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        c.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         c.getStyler().setMarkerSize(6);
         series(c, runs, "p50", "p50_ms", 0);
         series(c, runs, "p99", "p99_ms", 0);
