@@ -20,9 +20,10 @@ import org.apache.flink.util.OutputTag;
  * it emits for {@code training.sync.v1}. A round closes when every learner has reported or when
  * {@code roundTimeout} has passed since its first update (stragglers join the next round). An
  * update based on a version more than {@code maxStaleness} behind the current one is discarded and
- * counted; its examples still count as trained. Every {@code releaseEveryRounds} rounds, or every
- * {@code releaseEvery} when the version moved, the current model goes to the {@link #RELEASES} side
- * output for export and publication.
+ * counted (its examples still count as trained), and the current version goes out again for the
+ * learner that fell behind. Every {@code releaseEveryRounds} rounds, or every {@code releaseEvery}
+ * when the version moved, the current model goes to the {@link #RELEASES} side output for export
+ * and publication.
  *
  * <p>Its state is read and changed by every update, so it lives on the heap and is written to
  * operator state at each checkpoint (keyed state in RocksDB would serialise the global model and
@@ -41,6 +42,12 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
     private transient Counter roundsTimedOut;
     private transient Counter discarded;
     private transient String lineage;
+
+    /**
+     * The version last sent again for a learner too far behind, in this run (-1: none). Not in
+     * state: after a restore the learners may need the restored version again.
+     */
+    private transient long resentVersion = -1;
 
     public Aggregator(TrainingSettings settings) {
         if (settings.learners() > 64) {
@@ -78,6 +85,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         roundsTimedOut = metrics.counter("rounds_timed_out");
         discarded = metrics.counter("updates_discarded");
         lineage = Lineage.of(getRuntimeContext());
+        resentVersion = -1;
         long now = getProcessingTimeService().getCurrentProcessingTime();
         if (s.roundOpenedMs >= 0) {
             at(s.roundOpenedMs + settings.roundTimeout().toMillis()); // a round open at the crash
@@ -105,6 +113,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             s.updatesDiscarded++;
             s.examplesDiscarded += u.examples;
             discarded.inc();
+            resend();
         } else {
             if (s.roundOpenedMs < 0) {
                 s.roundOpenedMs = now;
@@ -121,6 +130,23 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         }
         if (s.roundsSinceRelease >= settings.releaseEveryRounds()) {
             release(now);
+        }
+    }
+
+    /**
+     * Sends the current version again, once per version, when a learner's update was too stale to
+     * use: the versions after the learner's may never reach it. After a restore, those the crashed
+     * run sent past the checkpoint belong to another run, and the learners ignore them; the
+     * restored aggregator's own version went out before the crash, so without this the learners
+     * would hold their old version, every update they send would be discarded, and no round would
+     * close again.
+     */
+    private void resend() {
+        if (resentVersion != s.global.version) {
+            resentVersion = s.global.version;
+            GlobalState again = s.global.copy();
+            again.lineage = lineage;
+            output.collect(new StreamRecord<>(again));
         }
     }
 

@@ -73,17 +73,23 @@ class AggregatorTest {
             }
             assertThat(globals(h)).hasSize(3);
             h.processElement(update(0, 0, 7, 100f, 0f, 0f), 0); // 3 behind, bound 2
-            assertThat(globals(h)).hasSize(3);
-            h.processElement(update(0, 1, 1, 1f, 0f, 0f), 0); // 2 behind: accepted
+            assertThat(globals(h))
+                    .as("no round, but v3 again for the learner that fell behind")
+                    .hasSize(4);
+            assertThat(globals(h).get(3).version).isEqualTo(3);
+            assertThat(globals(h).get(3).network.params[0]).isEqualTo(3f);
+            h.processElement(update(0, 0, 2, 100f, 0f, 0f), 0); // stale again: v3 went out once
             assertThat(globals(h)).hasSize(4);
-            assertThat(globals(h).get(3).network.params[0]).isEqualTo(4f);
+            h.processElement(update(0, 1, 1, 1f, 0f, 0f), 0); // 2 behind: accepted
+            assertThat(globals(h)).hasSize(5);
+            assertThat(globals(h).get(4).network.params[0]).isEqualTo(4f);
 
             h.setProcessingTime(3_600_000); // the hourly release check
             ReleaseCandidate c = releases(h).get(0);
             assertThat(c.globalVersion).isEqualTo(4);
-            assertThat(c.updatesDiscarded).isEqualTo(1);
-            assertThat(c.examplesDiscarded).isEqualTo(7);
-            assertThat(c.examplesTrained).as("discarded examples were trained too").isEqualTo(11);
+            assertThat(c.updatesDiscarded).isEqualTo(2);
+            assertThat(c.examplesDiscarded).isEqualTo(9);
+            assertThat(c.examplesTrained).as("discarded examples were trained too").isEqualTo(13);
         }
     }
 
@@ -138,6 +144,45 @@ class AggregatorTest {
                                 assertThat(c.examplesTrained).isEqualTo(14);
                                 assertThat(c.window.count).isEqualTo(14);
                             });
+        }
+    }
+
+    /**
+     * A crash right after a checkpoint that caught the aggregator three versions ahead of the
+     * learners: the versions in between went out under the crashed run, which the restored learners
+     * ignore. The learners' updates are too stale; the restored aggregator sends its version again
+     * under its own run, and rounds close again once the learners hold it.
+     */
+    @Test
+    void afterARestoreLearnersTooFarBehindGetTheVersionAgainAndRoundsResume() throws Exception {
+        OperatorSubtaskState snapshot;
+        String crashedRun;
+        try (var h = harness(1)) {
+            crashedRun = Lineage.of(((Aggregator) h.getOperator()).getRuntimeContext());
+            for (int v = 0; v < 3; v++) {
+                h.processElement(update(0, 0, 1, 1f, 0f, 0f), 0); // v1..v3, learner still on v0
+            }
+            snapshot = h.snapshot(1, 0);
+        }
+        var settings = LearnerTest.settings(4, 1);
+        try (var h = new OneInputStreamOperatorTestHarness<>(new Aggregator(settings))) {
+            h.initializeState(snapshot);
+            h.open();
+            String restoredRun = Lineage.of(((Aggregator) h.getOperator()).getRuntimeContext());
+            assertThat(restoredRun).as("the restored run").isNotEqualTo(crashedRun);
+
+            h.processElement(update(0, 0, 5, 1f, 0f, 0f), 0); // the restored learner, on v0
+            assertThat(globals(h))
+                    .as("v3 again, for learners that can adopt only this run's versions")
+                    .singleElement()
+                    .satisfies(
+                            g -> {
+                                assertThat(g.version).isEqualTo(3);
+                                assertThat(g.lineage).isEqualTo(restoredRun);
+                            });
+            h.processElement(update(0, 3, 5, 1f, 0f, 0f), 0); // after adopting it
+            assertThat(globals(h)).hasSize(2);
+            assertThat(globals(h).get(1).version).as("a round closed again").isEqualTo(4);
         }
     }
 
