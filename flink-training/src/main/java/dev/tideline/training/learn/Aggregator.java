@@ -13,6 +13,8 @@ import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The aggregator (parallelism 1, keyed by model name): gathers the learners' updates into rounds
@@ -32,6 +34,8 @@ import org.apache.flink.util.OutputTag;
  */
 public final class Aggregator extends AbstractStreamOperator<GlobalState>
         implements OneInputStreamOperator<ModelUpdate, GlobalState> {
+
+    private static final Logger log = LoggerFactory.getLogger(Aggregator.class);
 
     public static final OutputTag<ReleaseCandidate> RELEASES = new OutputTag<>("releases") {};
 
@@ -113,7 +117,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             s.updatesDiscarded++;
             s.examplesDiscarded += u.examples;
             discarded.inc();
-            resend();
+            resend(u);
         } else {
             if (s.roundOpenedMs < 0) {
                 s.roundOpenedMs = now;
@@ -141,8 +145,14 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
      * would hold their old version, every update they send would be discarded, and no round would
      * close again.
      */
-    private void resend() {
+    private void resend(ModelUpdate stale) {
         if (resentVersion != s.global.version) {
+            log.info(
+                    "Learner {} is on version {}, {} behind: sending version {} again",
+                    stale.learner,
+                    stale.baseVersion,
+                    s.global.version - stale.baseVersion,
+                    s.global.version);
             resentVersion = s.global.version;
             GlobalState again = s.global.copy();
             again.lineage = lineage;
