@@ -343,6 +343,11 @@ final class Demo implements AutoCloseable {
         return replicas.isEmpty() ? 0 : replicas.get(0).models().version();
     }
 
+    /** Payments sent, vectors, predictions and dead letters seen so far, for a failure message. */
+    String progress() {
+        return monitor.progress() + ", model served " + servedVersion();
+    }
+
     /**
      * Waits until every payment sent has its prediction, or the timeout passes; true when none is
      * missing.

@@ -63,6 +63,7 @@ final class DemoMonitor implements AutoCloseable {
     private final Thread thread;
     private final long startedAt = System.currentTimeMillis();
     private volatile boolean closed;
+    private volatile RuntimeException failure;
 
     final AtomicLong vectors = new AtomicLong();
     final AtomicLong labels = new AtomicLong();
@@ -150,6 +151,7 @@ final class DemoMonitor implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             if (!closed) {
+                failure = e;
                 log.error("The demo's monitor stopped: {}", e.toString(), e);
             }
         } finally {
@@ -244,6 +246,25 @@ final class DemoMonitor implements AutoCloseable {
     /** Payments predicted at least once. */
     long predicted() {
         return predictedTimes.size();
+    }
+
+    /**
+     * Where the run stands, for a message when it did not finish: payments sent, vectors,
+     * predictions and dead letters seen, and whether this monitor is still reading.
+     */
+    String progress() {
+        RuntimeException f = failure;
+        return "payments sent "
+                + payments.getAsLong()
+                + ", vectors "
+                + vectors.get()
+                + ", payments predicted "
+                + predicted()
+                + ", prediction records "
+                + predictionRecords.get()
+                + ", dead letters "
+                + deadLetters()
+                + (f == null ? "" : ", the monitor stopped: " + f);
     }
 
     /** Prediction records beyond the first of their payment. */

@@ -64,7 +64,11 @@ class PipelineIT {
                     .until(() -> System.nanoTime() - from >= Duration.ofSeconds(90).toNanos());
             simulator.close();
             assertThat(demo.drain(Duration.ofMinutes(2)))
-                    .as("every payment predicted two minutes after the simulator stopped")
+                    .as(
+                            () ->
+                                    "every payment predicted two minutes after the simulator"
+                                            + " stopped: "
+                                            + demo.progress())
                     .isTrue();
 
             long sent = simulator.counts().payments.get();

@@ -185,7 +185,11 @@ class SecuredPipelineIT {
 
                 simulator.close();
                 assertThat(demo.drain(Duration.ofMinutes(2)))
-                        .as("every payment predicted two minutes after the simulator stopped")
+                        .as(
+                                () ->
+                                        "every payment predicted two minutes after the simulator"
+                                                + " stopped: "
+                                                + demo.progress())
                         .isTrue();
                 sent = simulator.counts().payments.get();
                 assertThat(simulator.counts().chargebacks.get()).isPositive();
