@@ -96,6 +96,10 @@ public final class Simulator implements AutoCloseable {
     private final CountDownLatch done = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean closed;
+
+    /** How long {@link #close()} lets the run flush its sends before interrupting it. */
+    static final Duration CLOSE_GRACE = Duration.ofSeconds(60);
+
     private volatile long historyEnd;
     private volatile long historyPayments = Long.MAX_VALUE;
 
@@ -164,12 +168,25 @@ public final class Simulator implements AutoCloseable {
         return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Stops the run and waits for it to end: it notices within one pacing step, flushes what it has
+     * sent and closes its producer, so every payment counted is on the topic. Only a run still
+     * going after {@link #CLOSE_GRACE} (a send blocked on a broker that is gone) is interrupted,
+     * and what its producer still buffers is then lost.
+     */
     @Override
     public void close() {
         closed = true;
-        thread.interrupt();
         try {
-            thread.join(30_000);
+            thread.join(CLOSE_GRACE.toMillis());
+            if (thread.isAlive()) {
+                log.warn(
+                        "The simulation did not stop within {}: interrupting it; payments its"
+                                + " producer still buffers are lost",
+                        CLOSE_GRACE);
+                thread.interrupt();
+                thread.join(30_000);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -168,6 +168,47 @@ class SimulatorIT {
                         });
     }
 
+    /**
+     * Closing the simulator while it writes live payments ends the run with what it counted sent on
+     * the topic: a payment counted is a payment the pipeline must predict, so none may be dropped
+     * from the producer's buffer when the run is stopped.
+     */
+    @Test
+    void closedMidRunEveryPaymentCountedIsOnTheTopic() throws Exception {
+        SimulationSettings d = SimulationSettings.defaults();
+        Duration history = Duration.ofSeconds(5);
+        SimulationSettings busy =
+                new SimulationSettings(
+                                12,
+                                60,
+                                20,
+                                3_000,
+                                history,
+                                0.05,
+                                d.mix(),
+                                d.compromise(),
+                                d.chargebackMin(),
+                                d.chargebackMax())
+                        .scaledTo(history);
+        long counted = 0;
+        for (int run = 0; run < 3; run++) {
+            Simulator simulator = Simulator.start(busy, target(), Duration.ZERO, TIMEOUT, null);
+            await().atMost(TIMEOUT)
+                    .failFast(() -> simulator.phase() == Simulator.Phase.FAILED)
+                    .until(
+                            () ->
+                                    simulator.phase() == Simulator.Phase.LIVE
+                                            && simulator.counts().payments.get()
+                                                    > simulator.historyPayments() + 2_000);
+            simulator.close();
+            assertThat(simulator.failure()).as("run %d", run).isNull();
+            counted += simulator.counts().payments.get();
+            assertThat(Topics.readToEnd(stack.bootstrapServers(), catalog.transactions().name()))
+                    .as("run %d: payments on the topic, against those counted sent", run)
+                    .hasSize((int) counted);
+        }
+    }
+
     @Test
     void refusesAHistoryOlderThanTheTopicsKeepRecords() throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
