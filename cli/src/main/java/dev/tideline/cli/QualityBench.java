@@ -160,7 +160,7 @@ final class QualityBench implements Callable<Integer> {
         long xgbMs = (System.nanoTime() - t0) / 1_000_000;
 
         if (dump != null) {
-            served.dump(dump, liveStart, matured);
+            served.dump(dump, liveStart, matured, truth);
         }
 
         double onlineAuc = Evaluation.auc(online, holdoutFraud);

@@ -270,17 +270,19 @@ final class ServedExamples {
     }
 
     /** Writes every example as CSV, marking the holdout's. */
-    void dump(Path file, long liveStart, long matured) throws IOException {
+    void dump(Path file, long liveStart, long matured, GroundTruth truth) throws IOException {
         List<Served> all = new ArrayList<>(byTxn.values());
         all.sort(Comparator.comparingLong(Served::eventTime).thenComparing(Served::txnId));
         try (BufferedWriter w = Files.newBufferedWriter(file)) {
-            w.write("txn_id,event_time,fraud,holdout,online_score,model_version,values...");
+            w.write(
+                    "txn_id,event_time,fraud,holdout,online_score,model_version,scenario,values...");
             w.newLine();
             for (Served s : all) {
                 boolean holdout =
                         s.eventTime() >= liveStart
                                 && s.eventTime() <= matured
                                 && s.modelVersion() > 0;
+                GroundTruth.Truth t = truth.of(s.txnId());
                 StringBuilder line =
                         new StringBuilder()
                                 .append(s.txnId())
@@ -293,7 +295,9 @@ final class ServedExamples {
                                 .append(',')
                                 .append(s.score())
                                 .append(',')
-                                .append(s.modelVersion());
+                                .append(s.modelVersion())
+                                .append(',')
+                                .append(t != null && t.fraud() ? t.scenario().tag() : "");
                 for (float v : s.values()) {
                     line.append(',').append(v);
                 }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -95,8 +96,8 @@ public final class LearnerReplay implements Callable<Integer> {
                             + " -Dtideline.training.optimizer=adam).")
     Map<String, String> properties = new HashMap<>();
 
-    /** One example of the dump. */
-    private record Example(String txn, long time, boolean fraud, float[] values) {}
+    /** One example of the dump; its fraud scenario, when the dump names one, else null. */
+    private record Example(String txn, long time, boolean fraud, String scenario, float[] values) {}
 
     public static void main(String[] args) {
         ParentWatch.start();
@@ -144,6 +145,16 @@ public final class LearnerReplay implements Callable<Integer> {
             truth[i] = judged.get(i).fraud();
         }
 
+        // Each scenario's frauds against every legitimate example judged.
+        Map<String, boolean[]> keepByScenario = new TreeMap<>();
+        for (int i = 0; i < truth.length; i++) {
+            String scenario = judged.get(i).scenario();
+            if (truth[i] && scenario != null) {
+                keepByScenario.computeIfAbsent(scenario, k -> legitimate(truth))[i] = true;
+            }
+        }
+        Map<String, Double> scenarioAucSum = new TreeMap<>();
+
         ArrayNode runs = JSON.createArrayNode();
         double aucSum = 0;
         double apSum = 0;
@@ -158,6 +169,10 @@ public final class LearnerReplay implements Callable<Integer> {
             double auc = Evaluation.auc(served, truth);
             double ap = Evaluation.averagePrecision(served, truth);
             runs.addObject().put("auc", round(auc)).put("ap", round(ap));
+            keepByScenario.forEach(
+                    (scenario, keep) ->
+                            scenarioAucSum.merge(
+                                    scenario, aucOf(served, truth, keep), Double::sum));
             aucSum += auc;
             apSum += ap;
             aucMin = Math.min(aucMin, auc);
@@ -178,6 +193,19 @@ public final class LearnerReplay implements Callable<Integer> {
         json.put("served_auc", round(aucSum / orderings));
         json.put("served_auc_min", round(aucMin));
         json.put("served_ap", round(apSum / orderings));
+        if (!keepByScenario.isEmpty()) {
+            ObjectNode by = json.putObject("by_scenario");
+            keepByScenario.forEach(
+                    (scenario, keep) -> {
+                        int frauds = 0;
+                        for (int i = 0; i < keep.length; i++) {
+                            frauds += keep[i] && truth[i] ? 1 : 0;
+                        }
+                        by.putObject(scenario)
+                                .put("positives", frauds)
+                                .put("served_auc", round(scenarioAucSum.get(scenario) / orderings));
+                    });
+        }
         json.set("orderings", runs);
         System.out.println(json);
         return 0;
@@ -268,7 +296,11 @@ public final class LearnerReplay implements Callable<Integer> {
         }
     }
 
-    /** The dump's examples, in event time (the order bench quality writes them in). */
+    /**
+     * The dump's examples, in event time (the order bench quality writes them in). A dump with a
+     * {@code scenario} column after {@code model_version} names each fraud's scenario; older dumps
+     * have none.
+     */
     private static List<Example> read(Path file) throws Exception {
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file)) {
@@ -276,17 +308,47 @@ public final class LearnerReplay implements Callable<Integer> {
             if (header == null || !header.startsWith("txn_id,event_time,fraud")) {
                 throw new IllegalArgumentException(file + " is not a bench quality --dump");
             }
+            boolean scenarios = header.contains(",model_version,scenario,");
+            int first = scenarios ? 7 : 6;
             for (String line = in.readLine(); line != null; line = in.readLine()) {
-                String[] f = line.split(",");
-                float[] values = new float[f.length - 6];
+                String[] f = line.split(",", -1);
+                float[] values = new float[f.length - first];
                 for (int i = 0; i < values.length; i++) {
-                    values[i] = Float.parseFloat(f[6 + i]);
+                    values[i] = Float.parseFloat(f[first + i]);
                 }
-                out.add(new Example(f[0], Long.parseLong(f[1]), f[2].equals("1"), values));
+                String scenario = scenarios && !f[6].isEmpty() ? f[6] : null;
+                out.add(
+                        new Example(
+                                f[0], Long.parseLong(f[1]), f[2].equals("1"), scenario, values));
             }
         }
         out.sort((a, b) -> Long.compare(a.time(), b.time()));
         return out;
+    }
+
+    private static boolean[] legitimate(boolean[] truth) {
+        boolean[] keep = new boolean[truth.length];
+        for (int i = 0; i < truth.length; i++) {
+            keep[i] = !truth[i];
+        }
+        return keep;
+    }
+
+    /** The AUC over the examples {@code keep} marks. */
+    private static double aucOf(float[] scores, boolean[] truth, boolean[] keep) {
+        int n = 0;
+        for (boolean k : keep) {
+            n += k ? 1 : 0;
+        }
+        float[] s = new float[n];
+        boolean[] t = new boolean[n];
+        for (int i = 0, j = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                s[j] = scores[i];
+                t[j++] = truth[i];
+            }
+        }
+        return Evaluation.auc(s, t);
     }
 
     private static double round(double v) {

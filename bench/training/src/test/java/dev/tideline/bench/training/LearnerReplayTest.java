@@ -60,7 +60,56 @@ class LearnerReplayTest {
             assertThat(json.get("judged_positives").asInt()).isPositive();
             assertThat(json.get("orderings")).hasSize(2);
             assertThat(json.get("served_auc").asDouble()).as(optimizer).isGreaterThan(0.9);
+            assertThat(json.has("by_scenario")).as("a dump without scenarios").isFalse();
         }
+    }
+
+    /**
+     * A dump that names each fraud's scenario: one shows in the values, the other does not. The
+     * replay judges each scenario's frauds against every legitimate payment.
+     */
+    @Test
+    void judgesEachScenarioOnItsOwnFrauds(@TempDir Path dir) throws Exception {
+        Path dump = dir.resolve("dump.csv");
+        Random random = new Random(5);
+        long start = 1_000_000_000_000L;
+        long end = start + 40 * 60_000;
+        List<String> lines = new ArrayList<>();
+        lines.add("txn_id,event_time,fraud,holdout,online_score,model_version,scenario,values...");
+        int n = 0;
+        for (long t = start; t < end; t += 50) {
+            boolean fraud = random.nextDouble() < 0.04;
+            boolean hidden = fraud && random.nextBoolean();
+            String scenario = !fraud ? "" : hidden ? "hidden" : "shown";
+            StringBuilder line =
+                    new StringBuilder(
+                            "t" + n++ + "," + t + "," + (fraud ? 1 : 0) + ",0,0.5,1," + scenario);
+            for (int j = 0; j < 4; j++) {
+                double v = random.nextGaussian() + (fraud && !hidden && j == 0 ? 3 : 0);
+                line.append(',').append(String.format(Locale.ROOT, "%.4f", v));
+            }
+            lines.add(line.toString());
+        }
+        Files.write(dump, lines);
+
+        JsonNode json =
+                run(
+                        "--dump",
+                        dump.toString(),
+                        "--live-start",
+                        String.valueOf(end),
+                        "--orderings",
+                        "2");
+        JsonNode by = json.get("by_scenario");
+        assertThat(by.get("shown").get("positives").asInt())
+                .isPositive()
+                .isLessThan(json.get("judged_positives").asInt());
+        assertThat(
+                        by.get("shown").get("positives").asInt()
+                                + by.get("hidden").get("positives").asInt())
+                .isEqualTo(json.get("judged_positives").asInt());
+        assertThat(by.get("shown").get("served_auc").asDouble()).isGreaterThan(0.9);
+        assertThat(by.get("hidden").get("served_auc").asDouble()).isBetween(0.35, 0.65);
     }
 
     private static JsonNode run(String... args) throws Exception {
