@@ -66,8 +66,9 @@ final class QualityBench implements Callable<Integer> {
             names = "--dump",
             paramLabel = "FILE",
             description =
-                    "Also write every labelled example as CSV: txn_id, event_time, fraud,"
-                            + " holdout, online score, model version, then the vector's values.")
+                    "Also write every labelled example as CSV: txn_id, event_time, fraud, holdout,"
+                        + " online score, model version, the fraud's scenario, then the vector's"
+                        + " values.")
     Path dump;
 
     @Option(
