@@ -215,6 +215,16 @@ final class ServedExamples {
             return out;
         }
 
+        /** Whether the simulator planted each example as a fraud of {@code scenario}. */
+        boolean[] plantedAs(GroundTruth truth, FraudScenario scenario) {
+            boolean[] out = new boolean[examples.size()];
+            for (int i = 0; i < out.length; i++) {
+                GroundTruth.Truth t = truth.of(examples.get(i).txnId());
+                out[i] = t != null && t.fraud() && t.scenario() == scenario;
+            }
+            return out;
+        }
+
         /** Every negative, and the positives the simulator planted as {@code scenario}. */
         boolean[] keep(GroundTruth truth, FraudScenario scenario) {
             boolean[] f = fraud;

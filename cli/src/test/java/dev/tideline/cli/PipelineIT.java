@@ -122,14 +122,42 @@ class PipelineIT {
             BatchLogistic reference =
                     BatchLogistic.fit(
                             split.train().rows(), split.train().fraud(), QualityBench.RIDGE);
-            boolean[] truth = split.holdout().planted(simulator.truth());
-            double onlineAuc = Evaluation.auc(split.holdout().onlineScores(), truth);
-            double batchAuc = Evaluation.auc(reference.score(split.holdout().rows()), truth);
-            long frauds = IntStream.range(0, truth.length).filter(i -> truth[i]).count();
+            boolean[] planted = split.holdout().planted(simulator.truth());
+            float[] online = split.holdout().onlineScores();
+            float[] batch = reference.score(split.holdout().rows());
+            boolean[] terminal =
+                    split.holdout()
+                            .plantedAs(simulator.truth(), FraudScenario.COMPROMISED_TERMINAL);
             log.info(
                     "Live payments scored by a trained model: {} ({} frauds); online AUC {}, batch"
-                            + " logistic regression {}",
-                    truth.length,
+                            + " logistic regression {}; on the {} frauds at compromised terminals"
+                            + " alone: online {}, batch {}",
+                    planted.length,
+                    count(planted),
+                    Evaluation.auc(online, planted),
+                    Evaluation.auc(batch, planted),
+                    count(terminal),
+                    Evaluation.auc(
+                            only(online, planted, terminal), only(planted, planted, terminal)),
+                    Evaluation.auc(
+                            only(batch, planted, terminal), only(planted, planted, terminal)));
+            // Frauds at compromised terminals are left out of the comparison: those of the live
+            // minute and a half come from one or two terminals, so they count as one or two
+            // observations, not dozens, and the standard error below would take them for dozens.
+            // Nor do these vectors separate them linearly: in bench quality the batch logistic
+            // regression ranked one such cluster at an AUC of 0.25 while XGBoost reached 0.93,
+            // and in one CI run the online model ranked a cluster at 0.56 where the batch one
+            // ranked it near 1. README, "Model quality", has the figures.
+            boolean[] keep = new boolean[planted.length];
+            for (int i = 0; i < keep.length; i++) {
+                keep[i] = !terminal[i];
+            }
+            boolean[] truth = only(planted, keep);
+            double onlineAuc = Evaluation.auc(only(online, keep), truth);
+            double batchAuc = Evaluation.auc(only(batch, keep), truth);
+            long frauds = count(truth);
+            log.info(
+                    "Without them: {} frauds; online AUC {}, batch logistic regression {}",
                     frauds,
                     onlineAuc,
                     batchAuc);
@@ -144,7 +172,8 @@ class PipelineIT {
             assertThat(onlineAuc)
                     .as(
                             "online AUC against the batch reference's %s (%s frauds, standard"
-                                    + " error of the difference %s)",
+                                    + " error of the difference %s), frauds at compromised"
+                                    + " terminals left out",
                             batchAuc, frauds, noise)
                     .isGreaterThanOrEqualTo(batchAuc - Math.max(0.05, 2.5 * noise));
 
@@ -155,6 +184,50 @@ class PipelineIT {
                                     + " compromised terminals")
                     .isGreaterThanOrEqualTo(0.85);
         }
+    }
+
+    private static long count(boolean[] flags) {
+        return IntStream.range(0, flags.length).filter(i -> flags[i]).count();
+    }
+
+    /** The scores of the examples {@code keep} marks. */
+    private static float[] only(float[] scores, boolean[] keep) {
+        float[] out = new float[(int) count(keep)];
+        for (int i = 0, j = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                out[j++] = scores[i];
+            }
+        }
+        return out;
+    }
+
+    /** The labels of the examples {@code keep} marks. */
+    private static boolean[] only(boolean[] labels, boolean[] keep) {
+        boolean[] out = new boolean[(int) count(keep)];
+        for (int i = 0, j = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                out[j++] = labels[i];
+            }
+        }
+        return out;
+    }
+
+    /** Scores of the legitimate examples and of the frauds {@code of} marks. */
+    private static float[] only(float[] scores, boolean[] planted, boolean[] of) {
+        return only(scores, legitOr(planted, of));
+    }
+
+    /** Labels of the legitimate examples and of the frauds {@code of} marks. */
+    private static boolean[] only(boolean[] labels, boolean[] planted, boolean[] of) {
+        return only(labels, legitOr(planted, of));
+    }
+
+    private static boolean[] legitOr(boolean[] planted, boolean[] of) {
+        boolean[] keep = new boolean[planted.length];
+        for (int i = 0; i < keep.length; i++) {
+            keep[i] = !planted[i] || of[i];
+        }
+        return keep;
     }
 
     /** Hanley and McNeil's (1982) standard error of an AUC on this many of each class. */
