@@ -190,9 +190,9 @@ final class QualityBench implements Callable<Integer> {
             boolean[] keep = split.holdout().keep(truth, s);
             ObjectNode row = scenarios.putObject(s.tag());
             row.put("positives", split.holdout().positives(keep));
-            row.put("online_auc", round(auc(online, holdoutFraud, keep)));
-            row.put("batch_lr_auc", round(auc(lrScores, holdoutFraud, keep)));
-            row.put("xgb_auc", round(auc(xgbScores, holdoutFraud, keep)));
+            row.put("online_auc", round(Evaluation.auc(online, holdoutFraud, keep)));
+            row.put("batch_lr_auc", round(Evaluation.auc(lrScores, holdoutFraud, keep)));
+            row.put("xgb_auc", round(Evaluation.auc(xgbScores, holdoutFraud, keep)));
         }
         json.put("holdout_fallback_excluded", split.fallbackExcluded());
         json.put("served_versions", split.holdout().versions());
@@ -205,24 +205,6 @@ final class QualityBench implements Callable<Integer> {
         out.println(json);
         out.flush();
         return 0;
-    }
-
-    /** AUC over the holdout's negatives and the positives {@code keep} marks. */
-    private static double auc(float[] scores, boolean[] fraud, boolean[] keep) {
-        int n = 0;
-        for (boolean k : keep) {
-            n += k ? 1 : 0;
-        }
-        float[] s = new float[n];
-        boolean[] f = new boolean[n];
-        int at = 0;
-        for (int i = 0; i < keep.length; i++) {
-            if (keep[i]) {
-                s[at] = scores[i];
-                f[at++] = fraud[i];
-            }
-        }
-        return Evaluation.auc(s, f);
     }
 
     private static double round(double v) {

@@ -137,10 +137,8 @@ class PipelineIT {
                     Evaluation.auc(online, planted),
                     Evaluation.auc(batch, planted),
                     count(terminal),
-                    Evaluation.auc(
-                            only(online, planted, terminal), only(planted, planted, terminal)),
-                    Evaluation.auc(
-                            only(batch, planted, terminal), only(planted, planted, terminal)));
+                    Evaluation.auc(online, planted, legitOr(planted, terminal)),
+                    Evaluation.auc(batch, planted, legitOr(planted, terminal)));
             // Frauds at compromised terminals are left out of the comparison: those of the live
             // minute and a half come from one or two terminals, so they count as one or two
             // observations, not dozens, and the standard error below would take them for dozens.
@@ -152,10 +150,10 @@ class PipelineIT {
             for (int i = 0; i < keep.length; i++) {
                 keep[i] = !terminal[i];
             }
-            boolean[] truth = only(planted, keep);
-            double onlineAuc = Evaluation.auc(only(online, keep), truth);
-            double batchAuc = Evaluation.auc(only(batch, keep), truth);
-            long frauds = count(truth);
+            double onlineAuc = Evaluation.auc(online, planted, keep);
+            double batchAuc = Evaluation.auc(batch, planted, keep);
+            long frauds =
+                    IntStream.range(0, keep.length).filter(i -> keep[i] && planted[i]).count();
             log.info(
                     "Without them: {} frauds; online AUC {}, batch logistic regression {}",
                     frauds,
@@ -164,7 +162,7 @@ class PipelineIT {
             // The live minute and a half holds a few dozen frauds, on which one fraud ranked low
             // moves an AUC by 0.03: the bound is 0.05, or 2.5 standard errors of the difference
             // when the sample cannot tell 0.05 from noise.
-            long legit = truth.length - frauds;
+            long legit = planted.length - count(planted);
             double noise =
                     Math.hypot(
                             aucStandardError(onlineAuc, frauds, legit),
@@ -190,38 +188,7 @@ class PipelineIT {
         return IntStream.range(0, flags.length).filter(i -> flags[i]).count();
     }
 
-    /** The scores of the examples {@code keep} marks. */
-    private static float[] only(float[] scores, boolean[] keep) {
-        float[] out = new float[(int) count(keep)];
-        for (int i = 0, j = 0; i < keep.length; i++) {
-            if (keep[i]) {
-                out[j++] = scores[i];
-            }
-        }
-        return out;
-    }
-
-    /** The labels of the examples {@code keep} marks. */
-    private static boolean[] only(boolean[] labels, boolean[] keep) {
-        boolean[] out = new boolean[(int) count(keep)];
-        for (int i = 0, j = 0; i < keep.length; i++) {
-            if (keep[i]) {
-                out[j++] = labels[i];
-            }
-        }
-        return out;
-    }
-
-    /** Scores of the legitimate examples and of the frauds {@code of} marks. */
-    private static float[] only(float[] scores, boolean[] planted, boolean[] of) {
-        return only(scores, legitOr(planted, of));
-    }
-
-    /** Labels of the legitimate examples and of the frauds {@code of} marks. */
-    private static boolean[] only(boolean[] labels, boolean[] planted, boolean[] of) {
-        return only(labels, legitOr(planted, of));
-    }
-
+    /** Every legitimate example, and the frauds {@code of} marks. */
     private static boolean[] legitOr(boolean[] planted, boolean[] of) {
         boolean[] keep = new boolean[planted.length];
         for (int i = 0; i < keep.length; i++) {

@@ -12,6 +12,28 @@ public final class Evaluation {
 
     private Evaluation() {}
 
+    /**
+     * AUC over the examples {@code keep} marks (one scenario's positives and every negative, say);
+     * NaN when either class is missing among them.
+     */
+    public static double auc(float[] scores, boolean[] positive, boolean[] keep) {
+        check(scores, positive);
+        check(scores, keep);
+        int n = 0;
+        for (boolean k : keep) {
+            n += k ? 1 : 0;
+        }
+        float[] s = new float[n];
+        boolean[] p = new boolean[n];
+        for (int i = 0, at = 0; i < keep.length; i++) {
+            if (keep[i]) {
+                s[at] = scores[i];
+                p[at++] = positive[i];
+            }
+        }
+        return auc(s, p);
+    }
+
     /** AUC; NaN when either class is missing. */
     public static double auc(float[] scores, boolean[] positive) {
         check(scores, positive);

@@ -172,7 +172,7 @@ public final class LearnerReplay implements Callable<Integer> {
             keepByScenario.forEach(
                     (scenario, keep) ->
                             scenarioAucSum.merge(
-                                    scenario, aucOf(served, truth, keep), Double::sum));
+                                    scenario, Evaluation.auc(served, truth, keep), Double::sum));
             aucSum += auc;
             apSum += ap;
             aucMin = Math.min(aucMin, auc);
@@ -332,23 +332,6 @@ public final class LearnerReplay implements Callable<Integer> {
             keep[i] = !truth[i];
         }
         return keep;
-    }
-
-    /** The AUC over the examples {@code keep} marks. */
-    private static double aucOf(float[] scores, boolean[] truth, boolean[] keep) {
-        int n = 0;
-        for (boolean k : keep) {
-            n += k ? 1 : 0;
-        }
-        float[] s = new float[n];
-        boolean[] t = new boolean[n];
-        for (int i = 0, j = 0; i < keep.length; i++) {
-            if (keep[i]) {
-                s[j] = scores[i];
-                t[j++] = truth[i];
-            }
-        }
-        return Evaluation.auc(s, t);
     }
 
     private static double round(double v) {
