@@ -84,12 +84,17 @@ class SimulatorIT {
     }
 
     private static SimulationSettings small(Duration history) {
+        return settings(11, 30, history);
+    }
+
+    /** 60 customers and 20 merchants at {@code rate} payments a second, 5% of them fraud. */
+    private static SimulationSettings settings(long seed, double rate, Duration history) {
         SimulationSettings d = SimulationSettings.defaults();
         return new SimulationSettings(
-                        11,
+                        seed,
                         60,
                         20,
-                        30,
+                        rate,
                         history,
                         0.05,
                         d.mix(),
@@ -175,21 +180,7 @@ class SimulatorIT {
      */
     @Test
     void closedMidRunEveryPaymentCountedIsOnTheTopic() throws Exception {
-        SimulationSettings d = SimulationSettings.defaults();
-        Duration history = Duration.ofSeconds(5);
-        SimulationSettings busy =
-                new SimulationSettings(
-                                12,
-                                60,
-                                20,
-                                3_000,
-                                history,
-                                0.05,
-                                d.mix(),
-                                d.compromise(),
-                                d.chargebackMin(),
-                                d.chargebackMax())
-                        .scaledTo(history);
+        SimulationSettings busy = settings(12, 3_000, Duration.ofSeconds(5));
         long counted = 0;
         for (int run = 0; run < 3; run++) {
             Simulator simulator = Simulator.start(busy, target(), Duration.ZERO, TIMEOUT, null);

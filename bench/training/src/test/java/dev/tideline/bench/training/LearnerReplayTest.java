@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -25,24 +26,15 @@ class LearnerReplayTest {
      */
     @Test
     void replaysADumpAndJudgesTheServedScoresOfTheLastMinutes(@TempDir Path dir) throws Exception {
-        Path dump = dir.resolve("dump.csv");
         Random random = new Random(3);
-        long start = 1_000_000_000_000L;
-        long end = start + 40 * 60_000;
-        List<String> lines = new ArrayList<>();
-        lines.add("txn_id,event_time,fraud,holdout,online_score,model_version,values...");
-        int n = 0;
-        for (long t = start; t < end; t += 50) {
-            boolean fraud = random.nextDouble() < 0.02;
-            StringBuilder line =
-                    new StringBuilder("t" + n++ + "," + t + "," + (fraud ? 1 : 0) + ",0,0.5,1");
-            for (int j = 0; j < 4; j++) {
-                double v = random.nextGaussian() + (fraud && j == 0 ? 2.5 : 0);
-                line.append(',').append(String.format(Locale.ROOT, "%.4f", v));
-            }
-            lines.add(line.toString());
-        }
-        Files.write(dump, lines);
+        Path dump =
+                dump(
+                        dir,
+                        false,
+                        () -> {
+                            boolean fraud = random.nextDouble() < 0.02;
+                            return new Payment(fraud, fraud ? "shown" : "", fraud ? 2.5 : 0);
+                        });
 
         for (String optimizer : List.of("adagrad", "adam")) {
             JsonNode json =
@@ -50,7 +42,7 @@ class LearnerReplayTest {
                             "--dump",
                             dump.toString(),
                             "--live-start",
-                            String.valueOf(end),
+                            String.valueOf(END),
                             "--orderings",
                             "2",
                             "-Dtideline.training.optimizer=" + optimizer);
@@ -70,34 +62,26 @@ class LearnerReplayTest {
      */
     @Test
     void judgesEachScenarioOnItsOwnFrauds(@TempDir Path dir) throws Exception {
-        Path dump = dir.resolve("dump.csv");
         Random random = new Random(5);
-        long start = 1_000_000_000_000L;
-        long end = start + 40 * 60_000;
-        List<String> lines = new ArrayList<>();
-        lines.add("txn_id,event_time,fraud,holdout,online_score,model_version,scenario,values...");
-        int n = 0;
-        for (long t = start; t < end; t += 50) {
-            boolean fraud = random.nextDouble() < 0.04;
-            boolean hidden = fraud && random.nextBoolean();
-            String scenario = !fraud ? "" : hidden ? "hidden" : "shown";
-            StringBuilder line =
-                    new StringBuilder(
-                            "t" + n++ + "," + t + "," + (fraud ? 1 : 0) + ",0,0.5,1," + scenario);
-            for (int j = 0; j < 4; j++) {
-                double v = random.nextGaussian() + (fraud && !hidden && j == 0 ? 3 : 0);
-                line.append(',').append(String.format(Locale.ROOT, "%.4f", v));
-            }
-            lines.add(line.toString());
-        }
-        Files.write(dump, lines);
+        Path dump =
+                dump(
+                        dir,
+                        true,
+                        () -> {
+                            boolean fraud = random.nextDouble() < 0.04;
+                            boolean hidden = fraud && random.nextBoolean();
+                            return new Payment(
+                                    fraud,
+                                    !fraud ? "" : hidden ? "hidden" : "shown",
+                                    fraud && !hidden ? 3 : 0);
+                        });
 
         JsonNode json =
                 run(
                         "--dump",
                         dump.toString(),
                         "--live-start",
-                        String.valueOf(end),
+                        String.valueOf(END),
                         "--orderings",
                         "2");
         JsonNode by = json.get("by_scenario");
@@ -110,6 +94,43 @@ class LearnerReplayTest {
                 .isEqualTo(json.get("judged_positives").asInt());
         assertThat(by.get("shown").get("served_auc").asDouble()).isGreaterThan(0.9);
         assertThat(by.get("hidden").get("served_auc").asDouble()).isBetween(0.35, 0.65);
+    }
+
+    private static final long START = 1_000_000_000_000L;
+    private static final long END = START + 40 * 60_000;
+
+    /** One payment of a dump: its class, its scenario, and how far its first value is shifted. */
+    private record Payment(boolean fraud, String scenario, double shift) {}
+
+    /**
+     * A dump of 40 minutes at 20 payments a second, four values each drawn from a standard normal,
+     * the first shifted as the payment says; with a scenario column or without (older dumps).
+     */
+    private static Path dump(Path dir, boolean scenarios, Supplier<Payment> payments)
+            throws Exception {
+        Random random = new Random(7);
+        List<String> lines = new ArrayList<>();
+        lines.add(
+                "txn_id,event_time,fraud,holdout,online_score,model_version,"
+                        + (scenarios ? "scenario," : "")
+                        + "values...");
+        int n = 0;
+        for (long t = START; t < END; t += 50) {
+            Payment p = payments.get();
+            StringBuilder line =
+                    new StringBuilder("t" + n++ + "," + t + "," + (p.fraud() ? 1 : 0) + ",0,0.5,1");
+            if (scenarios) {
+                line.append(',').append(p.scenario());
+            }
+            for (int j = 0; j < 4; j++) {
+                double v = random.nextGaussian() + (j == 0 ? p.shift() : 0);
+                line.append(',').append(String.format(Locale.ROOT, "%.4f", v));
+            }
+            lines.add(line.toString());
+        }
+        Path dump = dir.resolve(scenarios ? "dump-scenarios.csv" : "dump.csv");
+        Files.write(dump, lines);
+        return dump;
     }
 
     private static JsonNode run(String... args) throws Exception {
