@@ -3,6 +3,7 @@ package dev.tideline.schemas;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,9 +16,13 @@ import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -104,6 +109,7 @@ public final class TopicBootstrap {
         List<String> names = catalog.all().stream().map(Topic::name).toList();
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, TopicDescription> described = describe(admin, names, deadline);
+        awaitLeaders(admin, created, described, deadline);
         List<ConfigResource> resources =
                 names.stream().map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList();
         Map<ConfigResource, Config> configs =
@@ -166,6 +172,49 @@ public final class TopicBootstrap {
                     throw e;
                 }
                 log.debug("topics not visible yet, retrying in {} ms", backoffMs);
+                Thread.sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 1_000);
+            }
+        }
+    }
+
+    /**
+     * Waits until the leader of every partition just created answers for it. The controller
+     * acknowledges a topic before its brokers have loaded the partitions, and a broker answers a
+     * write to one it has not loaded with NOT_LEADER_OR_FOLLOWER. An idempotent producer whose
+     * first request met that while a later one landed retries it with OUT_OF_ORDER_SEQUENCE_NUMBER
+     * until its delivery timeout drops it (KAFKA-15591, fixed in brokers after the ones Tideline
+     * runs): a list-offsets request takes the same path to the partition as a write, so once it
+     * succeeds a write does too.
+     */
+    private static void awaitLeaders(
+            Admin admin,
+            List<String> created,
+            Map<String, TopicDescription> described,
+            long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        if (created.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        for (String name : created) {
+            for (TopicPartitionInfo p : described.get(name).partitions()) {
+                partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest());
+            }
+        }
+        long backoffMs = 20;
+        while (true) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                admin.listOffsets(partitions).all().get(Math.max(1, left), TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException)
+                        || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs)
+                                > deadline) {
+                    throw e;
+                }
+                log.debug("new partitions not loaded yet, retrying in {} ms", backoffMs);
                 Thread.sleep(backoffMs);
                 backoffMs = Math.min(backoffMs * 2, 1_000);
             }

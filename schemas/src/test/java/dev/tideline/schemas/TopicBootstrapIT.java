@@ -10,13 +10,21 @@ import dev.tideline.schemas.registry.CompatibilityLevel;
 import dev.tideline.schemas.registry.RegistryClientConfig;
 import dev.tideline.schemas.registry.SchemaRegistryClient;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 @WithLocalStack
@@ -63,6 +71,47 @@ class TopicBootstrapIT {
                     .isEqualTo(topic.valueSchema().orElseThrow());
             assertThat(registry.compatibility(topic.valueSubject()))
                     .contains(CompatibilityLevel.BACKWARD);
+        }
+    }
+
+    /**
+     * Once {@code ensure} returns, every partition it created takes a write at once. A broker
+     * answers a produce to a partition it has not loaded yet with NOT_LEADER_OR_FOLLOWER, and an
+     * idempotent producer whose first request met that can lose it for good after a later one
+     * landed (KAFKA-15591): so a write here gets no retry, and none may fail.
+     */
+    @Test
+    void everyCreatedPartitionTakesAWriteAsSoonAsEnsureReturns(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns, 12);
+        try (Admin admin = KafkaTestSupport.admin(stack.bootstrapServers());
+                KafkaProducer<byte[], byte[]> producer =
+                        new KafkaProducer<>(
+                                Map.of(
+                                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                        stack.bootstrapServers(),
+                                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                        false,
+                                        ProducerConfig.ACKS_CONFIG,
+                                        "1",
+                                        ProducerConfig.RETRIES_CONFIG,
+                                        0),
+                                new ByteArraySerializer(),
+                                new ByteArraySerializer())) {
+            var result = TopicBootstrap.ensure(admin, catalog, Optional.empty(), TIMEOUT);
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (Topic<?, ?> topic : catalog.all()) {
+                for (int p = 0; p < topic.partitions(); p++) {
+                    sent.add(
+                            producer.send(
+                                    new ProducerRecord<>(
+                                            topic.name(), p, new byte[1], new byte[1])));
+                }
+            }
+            assertThat(result.created()).hasSize(catalog.all().size());
+            for (Future<RecordMetadata> f : sent) {
+                assertThat(f.get(30, TimeUnit.SECONDS).offset()).isZero();
+            }
         }
     }
 
