@@ -227,11 +227,9 @@ final class ServedExamples {
 
         /** Every negative, and the positives the simulator planted as {@code scenario}. */
         boolean[] keep(GroundTruth truth, FraudScenario scenario) {
-            boolean[] f = fraud;
-            boolean[] keep = new boolean[f.length];
-            for (int i = 0; i < f.length; i++) {
-                GroundTruth.Truth t = truth.of(examples.get(i).txnId());
-                keep[i] = !f[i] || (t != null && t.scenario() == scenario);
+            boolean[] keep = plantedAs(truth, scenario);
+            for (int i = 0; i < keep.length; i++) {
+                keep[i] |= !fraud[i];
             }
             return keep;
         }

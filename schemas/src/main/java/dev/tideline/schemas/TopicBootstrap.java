@@ -158,24 +158,14 @@ public final class TopicBootstrap {
     private static Map<String, TopicDescription> describe(
             Admin admin, List<String> names, long deadline)
             throws InterruptedException, ExecutionException, TimeoutException {
-        long backoffMs = 20;
-        while (true) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-            try {
-                return admin.describeTopics(names)
-                        .allTopicNames()
-                        .get(Math.max(1, left), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
-                        || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs)
-                                > deadline) {
-                    throw e;
-                }
-                log.debug("topics not visible yet, retrying in {} ms", backoffMs);
-                Thread.sleep(backoffMs);
-                backoffMs = Math.min(backoffMs * 2, 1_000);
-            }
-        }
+        return retrying(
+                deadline,
+                UnknownTopicOrPartitionException.class,
+                "topics not visible yet",
+                left ->
+                        admin.describeTopics(names)
+                                .allTopicNames()
+                                .get(left, TimeUnit.MILLISECONDS));
     }
 
     /**
@@ -202,19 +192,37 @@ public final class TopicBootstrap {
                 partitions.put(new TopicPartition(name, p.partition()), OffsetSpec.latest());
             }
         }
+        retrying(
+                deadline,
+                RetriableException.class,
+                "new partitions not loaded yet",
+                left -> admin.listOffsets(partitions).all().get(left, TimeUnit.MILLISECONDS));
+    }
+
+    /** An admin call given the milliseconds left before the deadline. */
+    private interface AdminCall<T> {
+        T call(long leftMs) throws InterruptedException, ExecutionException, TimeoutException;
+    }
+
+    /**
+     * Runs {@code call} until it succeeds, retrying failures caused by {@code retriable} with a
+     * back-off from 20 ms doubling to a second, until the deadline.
+     */
+    private static <T> T retrying(
+            long deadline, Class<? extends Exception> retriable, String waiting, AdminCall<T> call)
+            throws InterruptedException, ExecutionException, TimeoutException {
         long backoffMs = 20;
         while (true) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
             try {
-                admin.listOffsets(partitions).all().get(Math.max(1, left), TimeUnit.MILLISECONDS);
-                return;
+                return call.call(Math.max(1, left));
             } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RetriableException)
+                if (!retriable.isInstance(e.getCause())
                         || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs)
                                 > deadline) {
                     throw e;
                 }
-                log.debug("new partitions not loaded yet, retrying in {} ms", backoffMs);
+                log.debug("{}, retrying in {} ms", waiting, backoffMs);
                 Thread.sleep(backoffMs);
                 backoffMs = Math.min(backoffMs * 2, 1_000);
             }

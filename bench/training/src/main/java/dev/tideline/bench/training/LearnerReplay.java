@@ -147,10 +147,12 @@ public final class LearnerReplay implements Callable<Integer> {
 
         // Each scenario's frauds against every legitimate example judged.
         Map<String, boolean[]> keepByScenario = new TreeMap<>();
+        Map<String, Integer> positivesByScenario = new TreeMap<>();
         for (int i = 0; i < truth.length; i++) {
             String scenario = judged.get(i).scenario();
             if (truth[i] && scenario != null) {
                 keepByScenario.computeIfAbsent(scenario, k -> legitimate(truth))[i] = true;
+                positivesByScenario.merge(scenario, 1, Integer::sum);
             }
         }
         Map<String, Double> scenarioAucSum = new TreeMap<>();
@@ -196,15 +198,12 @@ public final class LearnerReplay implements Callable<Integer> {
         if (!keepByScenario.isEmpty()) {
             ObjectNode by = json.putObject("by_scenario");
             keepByScenario.forEach(
-                    (scenario, keep) -> {
-                        int frauds = 0;
-                        for (int i = 0; i < keep.length; i++) {
-                            frauds += keep[i] && truth[i] ? 1 : 0;
-                        }
-                        by.putObject(scenario)
-                                .put("positives", frauds)
-                                .put("served_auc", round(scenarioAucSum.get(scenario) / orderings));
-                    });
+                    (scenario, keep) ->
+                            by.putObject(scenario)
+                                    .put("positives", positivesByScenario.get(scenario))
+                                    .put(
+                                            "served_auc",
+                                            round(scenarioAucSum.get(scenario) / orderings)));
         }
         json.set("orderings", runs);
         System.out.println(json);

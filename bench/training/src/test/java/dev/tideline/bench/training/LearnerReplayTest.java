@@ -37,15 +37,7 @@ class LearnerReplayTest {
                         });
 
         for (String optimizer : List.of("adagrad", "adam")) {
-            JsonNode json =
-                    run(
-                            "--dump",
-                            dump.toString(),
-                            "--live-start",
-                            String.valueOf(END),
-                            "--orderings",
-                            "2",
-                            "-Dtideline.training.optimizer=" + optimizer);
+            JsonNode json = replay(dump, "-Dtideline.training.optimizer=" + optimizer);
             assertThat(json.get("bench").asText()).isEqualTo("replay");
             assertThat(json.get("optimizer").asText()).isEqualTo(optimizer);
             assertThat(json.get("judged").asInt()).isEqualTo(10 * 60 * 20);
@@ -76,14 +68,7 @@ class LearnerReplayTest {
                                     fraud && !hidden ? 3 : 0);
                         });
 
-        JsonNode json =
-                run(
-                        "--dump",
-                        dump.toString(),
-                        "--live-start",
-                        String.valueOf(END),
-                        "--orderings",
-                        "2");
+        JsonNode json = replay(dump);
         JsonNode by = json.get("by_scenario");
         assertThat(by.get("shown").get("positives").asInt())
                 .isPositive()
@@ -131,6 +116,21 @@ class LearnerReplayTest {
         Path dump = dir.resolve(scenarios ? "dump-scenarios.csv" : "dump.csv");
         Files.write(dump, lines);
         return dump;
+    }
+
+    /** Replays {@code dump} up to its end in two orderings, with the settings given. */
+    private static JsonNode replay(Path dump, String... settings) throws Exception {
+        List<String> args = new ArrayList<>();
+        args.addAll(
+                List.of(
+                        "--dump",
+                        dump.toString(),
+                        "--live-start",
+                        String.valueOf(END),
+                        "--orderings",
+                        "2"));
+        args.addAll(List.of(settings));
+        return run(args.toArray(String[]::new));
     }
 
     private static JsonNode run(String... args) throws Exception {
