@@ -23,8 +23,18 @@ public final class SourceDatabase {
         log.info(
                 "Source database {} at version {} ({} migrations applied)",
                 jdbcUrl,
-                result.targetSchemaVersion,
+                version(result),
                 result.migrationsExecuted);
         return result;
+    }
+
+    /**
+     * The version the database is at after {@code result}: Flyway leaves the target version null
+     * when there was nothing to apply.
+     */
+    public static String version(MigrateResult result) {
+        return result.targetSchemaVersion != null
+                ? result.targetSchemaVersion
+                : result.initialSchemaVersion;
     }
 }

@@ -38,6 +38,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,15 @@ class CdcRunnerIT {
     @AfterEach
     void tearDown() {
         runners.forEach(CdcRunner::close);
+    }
+
+    @Test
+    void migratingAnUpToDateDatabaseAppliesNothingAndReportsItsVersion() {
+        MigrateResult again =
+                SourceDatabase.migrate(jdbcUrl, stack.jdbc().user(), stack.jdbc().password());
+
+        assertThat(again.migrationsExecuted).isZero();
+        assertThat(SourceDatabase.version(again)).isEqualTo("3");
     }
 
     @Test
