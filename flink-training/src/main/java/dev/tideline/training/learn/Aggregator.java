@@ -185,16 +185,20 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         stored.update(List.of(s));
     }
 
+    /**
+     * What a round's example-weighted mean delta is multiplied by: the server learning rate (1 by
+     * default), or with 0 the number of learners that reported in the round (their deltas then add
+     * up rather than average).
+     */
+    public static double serverRate(TrainingSettings settings, int reporters) {
+        return settings.serverLearningRate() > 0 ? settings.serverLearningRate() : reporters;
+    }
+
     private void closeRound(long now) {
         if (s.roundWeight > 0) {
             float[] p = s.global.network.params;
-            // The example-weighted mean of the round's deltas, times the server learning rate
-            // (1 by default; 0 means the number of learners in the round).
-            double rate =
-                    settings.serverLearningRate() > 0
-                            ? settings.serverLearningRate()
-                            : Long.bitCount(s.roundReporters);
-            float inv = (float) (rate / s.roundWeight);
+            float inv =
+                    (float) (serverRate(settings, Long.bitCount(s.roundReporters)) / s.roundWeight);
             for (int i = 0; i < p.length; i++) {
                 p[i] += s.roundSum[i] * inv;
                 s.roundSum[i] = 0;

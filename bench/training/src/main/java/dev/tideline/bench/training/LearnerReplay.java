@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tideline.ops.ParentWatch;
 import dev.tideline.schemas.model.Evaluation;
 import dev.tideline.training.TrainingConfig;
+import dev.tideline.training.learn.Aggregator;
 import dev.tideline.training.learn.GlobalState;
 import dev.tideline.training.learn.LocalModel;
 import dev.tideline.training.learn.ModelUpdate;
@@ -250,7 +251,7 @@ public final class LearnerReplay implements Callable<Integer> {
                         models[k].train(e.values().clone(), e.fraud(), e.time());
                         took[k]++;
                     }
-                    round(global, models);
+                    round(settings, global, models);
                 }
             }
             if (release == null || now - releasedAt >= releaseEvery) {
@@ -268,15 +269,20 @@ public final class LearnerReplay implements Callable<Integer> {
         return served;
     }
 
-    /** One aggregation round: every learner's update, averaged by examples, adopted by all. */
-    private static void round(GlobalState global, LocalModel[] models) {
+    /**
+     * One aggregation round: every learner's update, averaged by examples and scaled by the server
+     * learning rate as the job's aggregator does, adopted by all.
+     */
+    private static void round(TrainingSettings settings, GlobalState global, LocalModel[] models) {
         float[] sum = new float[global.network.params.length];
         long weight = 0;
+        int reporters = 0;
         for (int k = 0; k < models.length; k++) {
             ModelUpdate u = models[k].takeUpdate(k);
             if (u == null) {
                 continue;
             }
+            reporters++;
             global.scaler.merge(u.scaler);
             weight += u.examples;
             for (int i = 0; i < sum.length; i++) {
@@ -286,8 +292,9 @@ public final class LearnerReplay implements Callable<Integer> {
         if (weight == 0) {
             return;
         }
+        float inv = (float) (Aggregator.serverRate(settings, reporters) / weight);
         for (int i = 0; i < sum.length; i++) {
-            global.network.params[i] += sum[i] / weight;
+            global.network.params[i] += sum[i] * inv;
         }
         global.version++;
         for (LocalModel m : models) {

@@ -49,6 +49,31 @@ class LearnerReplayTest {
     }
 
     /**
+     * The replay's rounds scale the learners' mean delta by the server learning rate, as the job's
+     * aggregator does: with 0 the two learners' deltas add up, and the served models differ from
+     * those of the plain mean.
+     */
+    @Test
+    void roundsApplyTheServerLearningRate(@TempDir Path dir) throws Exception {
+        Random random = new Random(3);
+        Path dump =
+                dump(
+                        dir,
+                        false,
+                        () -> {
+                            boolean fraud = random.nextDouble() < 0.02;
+                            return new Payment(fraud, fraud ? "shown" : "", fraud ? 0.8 : 0);
+                        });
+
+        JsonNode mean = replay(dump);
+        JsonNode summed = replay(dump, "-Dtideline.training.server-learning-rate=0");
+
+        assertThat(summed.get("served_ap").asDouble())
+                .isNotEqualTo(mean.get("served_ap").asDouble());
+        assertThat(summed.get("served_auc").asDouble()).isGreaterThan(0.6);
+    }
+
+    /**
      * A dump that names each fraud's scenario: one shows in the values, the other does not. The
      * replay judges each scenario's frauds against every legitimate payment.
      */
