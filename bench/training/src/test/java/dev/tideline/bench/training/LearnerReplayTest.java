@@ -26,15 +26,7 @@ class LearnerReplayTest {
      */
     @Test
     void replaysADumpAndJudgesTheServedScoresOfTheLastMinutes(@TempDir Path dir) throws Exception {
-        Random random = new Random(3);
-        Path dump =
-                dump(
-                        dir,
-                        false,
-                        () -> {
-                            boolean fraud = random.nextDouble() < 0.02;
-                            return new Payment(fraud, fraud ? "shown" : "", fraud ? 2.5 : 0);
-                        });
+        Path dump = shiftedFraudDump(dir, 2.5);
 
         for (String optimizer : List.of("adagrad", "adam")) {
             JsonNode json = replay(dump, "-Dtideline.training.optimizer=" + optimizer);
@@ -55,15 +47,7 @@ class LearnerReplayTest {
      */
     @Test
     void roundsApplyTheServerLearningRate(@TempDir Path dir) throws Exception {
-        Random random = new Random(3);
-        Path dump =
-                dump(
-                        dir,
-                        false,
-                        () -> {
-                            boolean fraud = random.nextDouble() < 0.02;
-                            return new Payment(fraud, fraud ? "shown" : "", fraud ? 0.8 : 0);
-                        });
+        Path dump = shiftedFraudDump(dir, 0.8);
 
         JsonNode mean = replay(dump);
         JsonNode summed = replay(dump, "-Dtideline.training.server-learning-rate=0");
@@ -111,6 +95,21 @@ class LearnerReplayTest {
 
     /** One payment of a dump: its class, its scenario, and how far its first value is shifted. */
     private record Payment(boolean fraud, String scenario, double shift) {}
+
+    /**
+     * A dump without scenarios, 2% of its payments fraud with the first value shifted by {@code
+     * shift}.
+     */
+    private static Path shiftedFraudDump(Path dir, double shift) throws Exception {
+        Random random = new Random(3);
+        return dump(
+                dir,
+                false,
+                () -> {
+                    boolean fraud = random.nextDouble() < 0.02;
+                    return new Payment(fraud, fraud ? "shown" : "", fraud ? shift : 0);
+                });
+    }
 
     /**
      * A dump of 40 minutes at 20 payments a second, four values each drawn from a standard normal,
