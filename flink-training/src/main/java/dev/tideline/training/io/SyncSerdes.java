@@ -10,6 +10,7 @@ import dev.tideline.training.publish.SpecIdentity;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -61,6 +62,7 @@ public final class SyncSerdes {
                 .setSpecFingerprint(spec.fingerprint())
                 .setCreatedAt(Instant.ofEpochMilli(g.createdAtMs))
                 .setLineage(g.lineage)
+                .setUpdatesTaken(Arrays.stream(g.taken).boxed().toList())
                 .build();
     }
 
@@ -81,6 +83,7 @@ public final class SyncSerdes {
                         m.getExamplesSeen(),
                         m.getCreatedAt().toEpochMilli());
         g.lineage = m.getLineage();
+        g.taken = m.getUpdatesTaken().stream().mapToLong(Long::longValue).toArray();
         return g;
     }
 

@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
  * {@code roundTimeout} has passed since its first update (stragglers join the next round). An
  * update based on a version more than {@code maxStaleness} behind the current one is discarded and
  * counted (its examples still count as trained), and the current version goes out again for the
- * learner that fell behind. Every {@code releaseEveryRounds} rounds, or every {@code releaseEvery}
- * when the version moved, the current model goes to the {@link #RELEASES} side output for export
- * and publication.
+ * learner that fell behind. Each version emitted says, per learner, how many of its updates this
+ * run has taken (applied in a closed round or discarded), from which the learners count theirs in
+ * flight. Every {@code releaseEveryRounds} rounds, or every {@code releaseEvery} when the version
+ * moved, the current model goes to the {@link #RELEASES} side output for export and publication.
  *
  * <p>Its state is read and changed by every update, so it lives on the heap and is written to
  * operator state at each checkpoint (keyed state in RocksDB would serialise the global model and
@@ -52,6 +53,15 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
      * state: after a restore the learners may need the restored version again.
      */
     private transient long resentVersion = -1;
+
+    /**
+     * Per learner, the updates taken in this run (applied in a closed round or discarded), stamped
+     * on each version emitted. Not in state: a restored run's learners count from zero too.
+     */
+    private transient long[] taken;
+
+    /** Per learner, the updates in the open round (counted as taken when it closes). */
+    private transient long[] inRound;
 
     public Aggregator(TrainingSettings settings) {
         if (settings.learners() > 64) {
@@ -90,6 +100,8 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
         discarded = metrics.counter("updates_discarded");
         lineage = Lineage.of(getRuntimeContext());
         resentVersion = -1;
+        taken = new long[settings.learners()];
+        inRound = new long[settings.learners()];
         long now = getProcessingTimeService().getCurrentProcessingTime();
         if (s.roundOpenedMs >= 0) {
             at(s.roundOpenedMs + settings.roundTimeout().toMillis()); // a round open at the crash
@@ -117,6 +129,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             s.updatesDiscarded++;
             s.examplesDiscarded += u.examples;
             discarded.inc();
+            count(taken, u.learner);
             resend(u);
         } else {
             if (s.roundOpenedMs < 0) {
@@ -128,6 +141,7 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             }
             s.roundWeight += u.examples;
             s.roundReporters |= 1L << u.learner;
+            count(inRound, u.learner);
             if (Long.bitCount(s.roundReporters) >= settings.learners()) {
                 closeRound(now);
             }
@@ -156,7 +170,14 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             resentVersion = s.global.version;
             GlobalState again = s.global.copy();
             again.lineage = lineage;
+            again.taken = taken.clone();
             output.collect(new StreamRecord<>(again));
+        }
+    }
+
+    private static void count(long[] perLearner, int learner) {
+        if (learner < perLearner.length) {
+            perLearner[learner]++;
         }
     }
 
@@ -208,8 +229,13 @@ public final class Aggregator extends AbstractStreamOperator<GlobalState>
             s.global.createdAtMs = now;
             s.roundsSinceRelease++;
             rounds.inc();
+            for (int i = 0; i < taken.length; i++) {
+                taken[i] += inRound[i];
+                inRound[i] = 0;
+            }
             GlobalState next = s.global.copy();
             next.lineage = lineage;
+            next.taken = taken.clone();
             output.collect(new StreamRecord<>(next));
         }
         s.roundWeight = 0;

@@ -23,6 +23,14 @@ public final class GlobalState {
      */
     public String lineage = "";
 
+    /**
+     * Per learner (by subtask index), how many of its updates this run's aggregator had taken,
+     * applied in a closed round or discarded, when it produced this version: the learner's updates
+     * in flight are the ones it sent beyond that. Stamped, like the lineage, on the copies the
+     * aggregator emits; empty when not counted.
+     */
+    public long[] taken = new long[0];
+
     public GlobalState() {}
 
     public GlobalState(
@@ -42,6 +50,7 @@ public final class GlobalState {
         GlobalState g =
                 new GlobalState(version, network.copy(), scaler.copy(), examplesSeen, createdAtMs);
         g.lineage = lineage;
+        g.taken = taken == null ? new long[0] : taken.clone();
         return g;
     }
 }

@@ -37,6 +37,10 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
     private transient boolean copyValues;
     private transient long lastExampleMs;
     private transient long lastReportMs;
+
+    /** Updates sent in this run, against which a global's count of those taken is read. */
+    private transient long sentThisRun;
+
     private transient Counter trained;
     private transient Counter updatesSent;
     private transient Counter globalsAdopted;
@@ -118,12 +122,21 @@ public final class Learner extends AbstractStreamOperator<ModelUpdate>
         }
         if (model.adopt(g)) {
             globalsAdopted.inc();
+            if (subtask() < g.taken.length) {
+                // Exact where the aggregator counts: several of this learner's updates may have
+                // gone into one round, or none into a round that timed out without it.
+                model.inFlight(Math.max(0, sentThisRun - g.taken[subtask()]));
+                if (model.updateDue()) {
+                    emit(model.takeUpdate(subtask())); // the update held for a newer version
+                }
+            }
         }
     }
 
     private void emit(ModelUpdate update) {
         if (update != null) {
             output.collect(new StreamRecord<>(update));
+            sentThisRun++;
             updatesSent.inc();
             lastReportMs = getProcessingTimeService().getCurrentProcessingTime();
         }

@@ -14,7 +14,10 @@ public final class LearnerState {
     /** The global version the local model descends from. */
     public long baseVersion;
 
-    /** Updates sent that the global version held does not reflect yet (about). */
+    /**
+     * Updates sent that the global version held does not reflect yet: exact when the global says
+     * how many the aggregator took, otherwise supposing one per version passed.
+     */
     public int sentOnBase;
 
     public Network network;

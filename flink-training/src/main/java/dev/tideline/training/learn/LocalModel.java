@@ -196,6 +196,14 @@ public final class LocalModel {
     }
 
     /**
+     * Sets the updates still in flight, as the aggregator's count of those it has taken tells (on
+     * {@link #adopt} the learner otherwise supposes one taken per version passed).
+     */
+    public void inFlight(long updates) {
+        s.sentOnBase = (int) Math.min(updates, Integer.MAX_VALUE);
+    }
+
+    /**
      * Adopts a newer global version, carrying what was trained since the last report onto it (to be
      * reported with it later: nothing trained is dropped or sent stale). False, and nothing
      * changes, for a version already held.

@@ -44,6 +44,31 @@ class AggregatorTest {
     }
 
     @Test
+    void eachVersionCountsPerLearnerTheUpdatesTakenSoFar() throws Exception {
+        try (var h = harness(2)) {
+            // Learner 0 sends two updates before learner 1's first: one round takes all three.
+            h.processElement(update(0, 0, 5, 1f, 0f, 0f), 0);
+            h.processElement(update(0, 0, 5, 1f, 0f, 0f), 0);
+            h.processElement(update(1, 0, 5, 0f, 1f, 0f), 0);
+            assertThat(globals(h))
+                    .singleElement()
+                    .satisfies(g -> assertThat(g.taken).containsExactly(2, 1));
+            // One in the open round is not taken yet; a discarded one is.
+            h.processElement(update(1, 1, 5, 0f, 1f, 0f), 0);
+            h.setProcessingTime(2_000);
+            assertThat(globals(h).get(1).taken).containsExactly(2, 2);
+            h.processElement(update(0, 1, 5, 0f, 1f, 0f), 0);
+            h.processElement(update(1, 2, 5, 0f, 1f, 0f), 0);
+            h.processElement(update(0, 3, 5, 0f, 1f, 0f), 0);
+            h.processElement(update(1, 0, 5, 0f, 1f, 0f), 0); // 3 behind, bound 2
+            assertThat(globals(h)).extracting(g -> g.version).containsExactly(1L, 2L, 3L, 3L);
+            assertThat(globals(h).get(3).taken)
+                    .as("v3 again: learner 0's update waits in the open round")
+                    .containsExactly(3, 4);
+        }
+    }
+
+    @Test
     void closesARoundWithoutAStragglerAfterTheTimeout() throws Exception {
         try (var h = harness(2)) {
             h.processElement(update(0, 0, 5, 1f, 0f, 0f), 0);

@@ -126,6 +126,30 @@ class LearnerTest {
     }
 
     @Test
+    void countsItsUpdatesInFlightFromTheAggregatorsCountOfThoseTaken() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            for (int i = 0; i < 20; i++) {
+                h.processElement1(example(i, i % 3 == 0), i);
+            }
+            assertThat(updates(h)).hasSize(3);
+            // Version 1 took all three (one round held them): none is in flight, so the held
+            // update goes at once, and two more may follow on version 1.
+            GlobalState v1 = global(1, new float[] {0, 0, 0});
+            v1.taken = new long[] {3};
+            h.processElement2(ours(h, v1), 0);
+            assertThat(updates(h)).hasSize(4);
+            assertThat(updates(h).get(3).examples).isEqualTo(8);
+            for (int i = 20; i < 28; i++) {
+                h.processElement1(example(i, false), i);
+            }
+            assertThat(updates(h)).as("three on version 1, then it holds").hasSize(6);
+            assertThat(updates(h).subList(3, 6))
+                    .allSatisfy(u -> assertThat(u.baseVersion).isEqualTo(1));
+        }
+    }
+
+    @Test
     void flushesAPartialUpdateAfterAQuietSpell() throws Exception {
         try (var h = harness()) {
             h.setProcessingTime(0);
