@@ -56,12 +56,18 @@ class TrainingJobIT {
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
     @Test
-    void learnsPlantedFraudAndFourLearnersEndWithinAHundredthOfOne(
+    void learnsPlantedFraudAndFourLearnersEndNoMoreThanAHundredthBelowOne(
             LocalStack stack, TestNamespace ns) throws Exception {
         TopicCatalog catalog = catalog(stack, ns);
         PlantedFraud data = new PlantedFraud(40_000, 7);
-        // Both jobs follow the same live stream: one with four learners, one with one.
-        Map<String, String> same = Map.of(TrainingConfig.SERVER_LEARNING_RATE, "0");
+        // Both jobs follow the same live stream: one with four learners, one with one. Positives
+        // train at maturity, in event-time order with the negatives of their time: at label time
+        // a fresh job meets positives first, by as much as the race between its two sources
+        // gives, and the comparison would measure that race.
+        Map<String, String> same =
+                Map.of(
+                        TrainingConfig.POSITIVES, "at-maturity",
+                        TrainingConfig.SERVER_LEARNING_RATE, "0");
         JobClient four = start(stack, ns, catalog, "fraud-p4", 4, same);
         JobClient one = start(stack, ns, catalog, "fraud-p1", 1, same);
         try {
@@ -87,15 +93,20 @@ class TrainingJobIT {
                     "P=4: holdout AUC %.4f, %s%nP=1: holdout AUC %.4f, %s%n",
                     aucFour, byFour.getMetrics(), aucOne, byOne.getMetrics());
 
+            assertThat(aucOne).as("holdout AUC of the final model, P=1").isGreaterThan(0.9);
+            assertThat(aucFour).as("holdout AUC of the final model, P=4").isGreaterThan(0.9);
+            assertThat(aucOne - aucFour)
+                    .as("what four learners lose against one: P=4 %s, P=1 %s", aucFour, aucOne)
+                    .isLessThanOrEqualTo(0.01);
             assertThat(byOne.getMetrics().get("auc_total"))
                     .as("P=1 progressive AUC")
                     .isGreaterThanOrEqualTo(0.9);
+            // Four replicas' scores pooled, each on its own scale between rounds, and at the start
+            // four models training apart until the first versions come back (0.83 to 0.94 on
+            // this stream, as the round trip goes): a check that they learn at all.
             assertThat(byFour.getMetrics().get("auc_total"))
                     .as("P=4 progressive AUC")
-                    .isGreaterThanOrEqualTo(0.9);
-            assertThat(Math.abs(aucFour - aucOne))
-                    .as("holdout AUC of the final models: P=4 %s, P=1 %s", aucFour, aucOne)
-                    .isLessThanOrEqualTo(0.01);
+                    .isGreaterThanOrEqualTo(0.8);
         } finally {
             four.cancel().get();
             one.cancel().get();
