@@ -403,6 +403,14 @@ public final class TrainingJob {
 
     /** Whether an example belongs to the holdout: one transaction id in {@code every}. */
     static boolean held(Example e, int every) {
-        return Math.floorMod(e.txnId.hashCode(), every) == 0;
+        return heldOut(e.txnId, every);
+    }
+
+    /**
+     * Whether the transaction's example goes to the publisher's holdout rather than the learners
+     * (one transaction id in {@code every}; none when {@code every} is 0).
+     */
+    public static boolean heldOut(String txnId, int every) {
+        return every > 0 && Math.floorMod(txnId.hashCode(), every) == 0;
     }
 }

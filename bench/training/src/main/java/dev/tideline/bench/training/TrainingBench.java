@@ -97,6 +97,9 @@ public final class TrainingBench implements Callable<Integer> {
 
     private MiniCluster cluster;
 
+    /** The vectors the learners train on: those the job does not hold out for its gate. */
+    private long trainable;
+
     public static void main(String[] args) {
         ParentWatch.start();
         System.exit(new CommandLine(new TrainingBench()).execute(args));
@@ -144,6 +147,11 @@ public final class TrainingBench implements Callable<Integer> {
             log.info("Producing {} labelled vectors of {} values", examples, width);
             PlantedFraud data = new PlantedFraud(examples, 7, width);
             data.produce(stack.bootstrapServers(), catalog);
+            int every = base.getInt(TrainingConfig.HOLDOUT_EVERY);
+            trainable =
+                    data.vectors.stream()
+                            .filter(v -> !TrainingJob.heldOut(v.getTxnId(), every))
+                            .count();
             data.advanceClocks(stack.bootstrapServers(), catalog);
 
             // Each job once, untimed: on 2 cores the JIT compilers otherwise take about a third
@@ -373,7 +381,7 @@ public final class TrainingBench implements Callable<Integer> {
         TrainingJob.build(env, config);
         JobID job = submit(env, "bench training");
         String model = config.getString(TrainingConfig.MODEL);
-        long target = (long) Math.ceil(0.98 * examples);
+        long target = (long) Math.ceil(0.98 * trainable);
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         ModelRelease first = null;
         try (KafkaConsumer<byte[], byte[]> consumer =
