@@ -195,6 +195,43 @@ class PublisherTest {
         }
     }
 
+    @Test
+    void theHoldoutKeepsTheMostRecentExamplesAcrossARestoreFoldedOrNot() throws Exception {
+        java.util.Random random = new java.util.Random(5);
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+        try (var h =
+                harness(
+                        new Publisher(
+                                new SpecIdentity("payments", 1, "fp"), 0.02, 1_000, 400, 100))) {
+            h.open();
+            // 200 old examples labelled backwards, then 300 right: a ring of 400 keeps 200 + 200
+            // once the first 400 are folded in, with 100 still arriving at the checkpoint.
+            for (int i = 0; i < 500; i++) {
+                float x = 2 * random.nextFloat();
+                boolean fraud = i < 200 ? x < 0.6f : x > 1.4f;
+                h.processElement2(new Example("h" + i, new float[] {x, 1}, fraud, i), 0);
+            }
+            snapshot = h.snapshot(1, 1);
+        }
+        try (var h =
+                harness(
+                        new Publisher(
+                                new SpecIdentity("payments", 1, "fp"), 0.02, 1_000, 400, 100))) {
+            h.initializeState(snapshot);
+            h.open();
+            for (int i = 500; i < 600; i++) {
+                float x = 2 * random.nextFloat();
+                h.processElement2(new Example("h" + i, new float[] {x, 1}, x > 1.4f, i), 0);
+            }
+            h.processElement1(candidate(1, 0.90, 5f), 0);
+            Release r = h.extractOutputValues().get(0);
+            assertThat(r.metrics).containsEntry("holdout_size", 400.0);
+            assertThat(r.metrics.get("holdout_auc"))
+                    .as("the 400 newest, the backward ones gone")
+                    .isGreaterThan(0.95);
+        }
+    }
+
     private static KeyedTwoInputStreamOperatorTestHarness<
                     String, ReleaseCandidate, Example, Release>
             harness() throws Exception {
