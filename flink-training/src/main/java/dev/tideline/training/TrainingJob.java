@@ -250,11 +250,15 @@ public final class TrainingJob {
         DataStream<Example> training =
                 every == 0
                         ? examples
-                        : examples.filter(e -> !held(e, every)).uid("not-held-out").name("train");
+                        : examples.filter(e -> !heldOut(e.txnId, every))
+                                .uid("not-held-out")
+                                .name("train");
         DataStream<Example> holdout =
                 every == 0
                         ? null
-                        : examples.filter(e -> held(e, every)).uid("held-out").name("holdout");
+                        : examples.filter(e -> heldOut(e.txnId, every))
+                                .uid("held-out")
+                                .name("holdout");
 
         SingleOutputStreamOperator<ModelUpdate> updates =
                 training.rebalance()
@@ -399,11 +403,6 @@ public final class TrainingJob {
                 ctx.output(REJECTED, in.rejected);
             }
         }
-    }
-
-    /** Whether an example belongs to the holdout: one transaction id in {@code every}. */
-    static boolean held(Example e, int every) {
-        return heldOut(e.txnId, every);
     }
 
     /**

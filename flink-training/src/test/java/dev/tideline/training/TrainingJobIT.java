@@ -16,7 +16,6 @@ import dev.tideline.schemas.model.ReleaseSignature;
 import dev.tideline.testkit.PlantedFraud;
 import dev.tideline.testkit.TestCatalogs;
 import dev.tideline.testkit.Topics;
-import dev.tideline.training.io.Example;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -394,10 +393,7 @@ class TrainingJobIT {
                         TrainingConfig.DEFINITION.defaultValues().get(TrainingConfig.HOLDOUT_EVERY);
         return (int)
                 data.vectors.stream()
-                        .filter(
-                                v ->
-                                        !TrainingJob.held(
-                                                new Example(v.getTxnId(), null, false, 0), every))
+                        .filter(v -> !TrainingJob.heldOut(v.getTxnId(), every))
                         .count();
     }
 
