@@ -42,6 +42,8 @@ import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -49,6 +51,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -313,6 +316,90 @@ class ScoringLoopIT {
     /** Predictions a replica reports committed, from its Prometheus text. */
     private static double committed(String prometheus) {
         return Prometheus.sum(prometheus, "tideline_serving_predictions_total");
+    }
+
+    /**
+     * A poll finds buffered only what the fetch it left behind came back with: the first vector
+     * that arrived after it. The batch tops that up with what came since, so a vector that arrives
+     * while a transaction commits is scored by the next one, not the one after.
+     */
+    @Test
+    void aBatchTakesTheVectorsThatCameAfterItsBufferedFetch(LocalStack stack, TestNamespace ns)
+            throws Exception {
+        TopicCatalog catalog = catalog(stack, ns);
+        TopicPartition first = new TopicPartition(catalog.features().name(), 0);
+        TopicPartition second = new TopicPartition(catalog.features().name(), 1);
+        Map<String, Object> c = client(stack);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // The fetch a poll leaves behind waits at the broker until a record arrives.
+        c.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 60_000);
+        try (KafkaProducer<byte[], byte[]> producer =
+                        new KafkaProducer<>(
+                                client(stack),
+                                new ByteArraySerializer(),
+                                new ByteArraySerializer());
+                KafkaConsumer<byte[], byte[]> consumer =
+                        new KafkaConsumer<>(
+                                c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.assign(List.of(first, second));
+            consumer.seekToBeginning(List.of(first, second));
+            send(producer, first, "a");
+            List<String> batch = new ArrayList<>();
+            await().atMost(TIMEOUT)
+                    .until(
+                            () -> {
+                                batch.addAll(
+                                        values(
+                                                ScoringLoop.nextBatch(
+                                                        consumer,
+                                                        Duration.ofMillis(500),
+                                                        256,
+                                                        () -> 0)));
+                                return batch.contains("a");
+                            });
+            assertThat(batch).containsExactly("a");
+
+            // The fetch left behind comes back with b alone; c arrives after it.
+            send(producer, first, "b");
+            send(producer, second, "c");
+            assertThat(
+                            values(
+                                    ScoringLoop.nextBatch(
+                                            consumer, Duration.ofSeconds(30), 256, () -> 0)))
+                    .containsExactly("b", "c");
+
+            // A rebalance during the top-up: none of it may be scored here.
+            send(producer, first, "d");
+            AtomicInteger rebalances = new AtomicInteger();
+            assertThat(
+                            ScoringLoop.nextBatch(
+                                    consumer,
+                                    Duration.ofSeconds(30),
+                                    256,
+                                    rebalances::getAndIncrement))
+                    .isNull();
+        }
+    }
+
+    private static void send(KafkaProducer<byte[], byte[]> producer, TopicPartition tp, String v)
+            throws Exception {
+        producer.send(
+                        new ProducerRecord<>(
+                                tp.topic(),
+                                tp.partition(),
+                                null,
+                                v.getBytes(StandardCharsets.UTF_8)))
+                .get();
+    }
+
+    private static List<String> values(List<ConsumerRecords<byte[], byte[]>> batch) {
+        List<String> values = new ArrayList<>();
+        for (ConsumerRecords<byte[], byte[]> records : batch) {
+            for (ConsumerRecord<byte[], byte[]> r : records) {
+                values.add(new String(r.value(), StandardCharsets.UTF_8));
+            }
+        }
+        return values;
     }
 
     @Test
