@@ -59,9 +59,12 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     /**
      * How long a batch waits for the fetch that tops it up (see {@link #nextBatch}). Under load the
      * broker answers at once and the wait ends then (2 to 3 ms on 2 busy cores); it runs out only
-     * when nothing new has arrived, so a lone vector pays it.
+     * when nothing new has arrived.
      */
     static final Duration TOP_UP = Duration.ofMillis(5);
+
+    /** A poll that returns within this found its records already fetched (see nextBatch). */
+    static final long AT_ONCE_NANOS = 2_000_000L;
 
     /** What the loop needs beyond the Kafka clients. */
     public record Settings(
@@ -234,22 +237,25 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
     }
 
     /**
-     * The records of the next transaction: what one poll returns, then, unless that filled a batch,
-     * what a second poll returns within {@link #TOP_UP}. The consumer fetches the next records as a
-     * poll returns, and the broker answers that fetch as soon as the first vector arrives, so the
-     * records a poll finds buffered are those that came at the start of the last transaction. The
-     * vectors that came during the rest of it are fetched only by the next poll: without the second
-     * poll they waited one more transaction. Empty when nothing came within {@code timeout}; null
-     * when the group rebalanced during the second poll (partitions read in the first may have moved
-     * to another replica, which scores them from the committed offsets).
+     * The records of the next transaction: what one poll returns, then, when that poll returned at
+     * once without filling a batch, what a second poll returns within {@link #TOP_UP}. The consumer
+     * fetches the next records as a poll returns, and the broker answers that fetch as soon as the
+     * first vector arrives, so the records a poll finds already fetched are those that came at the
+     * start of the last transaction. The vectors that came during the rest of it are fetched only
+     * by the next poll: without the second poll they waited one more transaction. A poll that had
+     * to wait got what the broker had when it answered, as do the vectors of a feature-stage
+     * commit, which become readable together: no second poll then. Empty when nothing came within
+     * {@code timeout}; null when the group rebalanced during the second poll (partitions read in
+     * the first may have moved to another replica, which scores them from the committed offsets).
      */
     static <K, V> List<ConsumerRecords<K, V>> nextBatch(
             Consumer<K, V> consumer, Duration timeout, int maxBatch, IntSupplier rebalances) {
+        long start = System.nanoTime();
         ConsumerRecords<K, V> first = consumer.poll(timeout);
         if (first.isEmpty()) {
             return List.of();
         }
-        if (first.count() >= maxBatch) {
+        if (first.count() >= maxBatch || System.nanoTime() - start > AT_ONCE_NANOS) {
             return List.of(first);
         }
         int before = rebalances.getAsInt();
