@@ -202,18 +202,18 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
                         }
                     });
             while (running) {
-                List<ConsumerRecords<byte[], byte[]>> batch =
+                List<ConsumerRecords<byte[], byte[]>> polled =
                         nextBatch(
                                 consumer,
                                 Duration.ofMillis(100),
                                 settings.maxBatch(),
                                 () -> rebalances);
-                if (batch == null) {
+                if (polled == null) {
                     // The group moved partitions during the top-up: score none of what was read,
                     // start again from what is committed.
                     rewind();
-                } else if (!batch.isEmpty()) {
-                    processInTransaction(batch);
+                } else if (!polled.isEmpty()) {
+                    processInTransaction(polled);
                 }
             }
         } catch (WakeupException e) {
@@ -266,13 +266,13 @@ public final class ScoringLoop implements Runnable, AutoCloseable {
         return more.isEmpty() ? List.of(first) : List.of(first, more);
     }
 
-    private void processInTransaction(List<ConsumerRecords<byte[], byte[]>> batch) {
+    private void processInTransaction(List<ConsumerRecords<byte[], byte[]>> polled) {
         producer.beginTransaction();
         try {
             Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
             int count = 0;
             // In poll order: a partition's offset is the one after its last record read.
-            for (ConsumerRecords<byte[], byte[]> records : batch) {
+            for (ConsumerRecords<byte[], byte[]> records : polled) {
                 process(records);
                 count += records.count();
                 for (TopicPartition tp : records.partitions()) {
