@@ -115,9 +115,11 @@ public final class FeatureTopology {
                                 Stores.persistentKeyValueStore(ENTITY_STORE),
                                 Serdes.String(),
                                 Serdes.ByteArray())
-                        // A busy entity's state reaches RocksDB and its changelog once per commit,
-                        // not once per event.
-                        .withCachingEnabled());
+                        // Uncached: an entity's state goes to RocksDB and its changelog as its
+                        // event is processed. Entities outnumber an interval's events, so a cache
+                        // merged almost no writes and held them all for the commit, which then
+                        // waited for them (README, Latency). Merchants are few: theirs is cached.
+                        .withCachingDisabled());
         builder.addStateStore(
                 Stores.keyValueStoreBuilder(
                                 Stores.persistentKeyValueStore(ENTITY_EXPIRY_STORE),

@@ -57,6 +57,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -337,6 +338,73 @@ class FeatureStageIT {
             }
             // Stopped on purpose: it leaves, rather than holding its tasks for the session.
             assertThat(members(admin, group)).isEmpty();
+        }
+    }
+
+    @Test
+    void anEntitysStateGoesToItsChangelogWithItsEventNotAtTheCommit(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        TopicCatalog catalog = catalog(stack, ns.prefix());
+        Map<String, String> c = config(stack, catalog, "eager", dir.resolve("e"), -1);
+        // No commit within the test: whatever the changelog holds was written before one.
+        c.put(FeatureConfig.COMMIT_INTERVAL, "PT5M");
+        c.put(FeatureConfig.STREAMS_PREFIX + "producer.transaction.timeout.ms", "360000");
+        String changelog =
+                c.get(FeatureConfig.APPLICATION_ID)
+                        + "-"
+                        + FeatureTopology.ENTITY_STORE
+                        + "-changelog";
+        Map<String, Object> uncommitted = new HashMap<>();
+        uncommitted.put("bootstrap.servers", stack.bootstrapServers());
+        uncommitted.put("isolation.level", "read_uncommitted");
+        uncommitted.put("auto.offset.reset", "earliest");
+        uncommitted.put("group.id", ns.name("changelog-reader"));
+        try (FeatureApp app = start(c);
+                KafkaProducer<String, Transaction> producer =
+                        new KafkaProducer<>(
+                                Map.of("bootstrap.servers", stack.bootstrapServers()),
+                                new StringSerializer(),
+                                catalog.transactions().valueSerde().serializer())) {
+            await().atMost(TIMEOUT)
+                    .until(() -> app.streams().state() == KafkaStreams.State.RUNNING);
+            producer.send(
+                    new ProducerRecord<>(
+                            catalog.transactions().name(),
+                            "e1",
+                            FeatureTopologyIT.tx(
+                                    "t1",
+                                    "e1",
+                                    "m1",
+                                    10_000,
+                                    "DE",
+                                    Channel.ECOMMERCE,
+                                    Instant.now().truncatedTo(ChronoUnit.MILLIS))));
+            producer.flush();
+            try (KafkaConsumer<String, byte[]> reader =
+                    new KafkaConsumer<>(
+                            uncommitted, new StringDeserializer(), new ByteArrayDeserializer())) {
+                await().atMost(TIMEOUT)
+                        .until(
+                                () -> {
+                                    if (reader.subscription().isEmpty()) {
+                                        reader.subscribe(List.of(changelog));
+                                    }
+                                    for (ConsumerRecord<String, byte[]> r :
+                                            reader.poll(Duration.ofMillis(200))) {
+                                        if (r.key().equals("e1") && r.value() != null) {
+                                            return true;
+                                        }
+                                    }
+                                    return false;
+                                });
+            }
+            assertThat(app.streams().metrics().entrySet())
+                    .as("no commit has run")
+                    .noneMatch(
+                            e ->
+                                    e.getKey().name().equals("commit-total")
+                                            && ((Number) e.getValue().metricValue()).doubleValue()
+                                                    > 0);
         }
     }
 
