@@ -53,6 +53,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -354,11 +355,6 @@ class FeatureStageIT {
                         + "-"
                         + FeatureTopology.ENTITY_STORE
                         + "-changelog";
-        Map<String, Object> uncommitted = new HashMap<>();
-        uncommitted.put("bootstrap.servers", stack.bootstrapServers());
-        uncommitted.put("isolation.level", "read_uncommitted");
-        uncommitted.put("auto.offset.reset", "earliest");
-        uncommitted.put("group.id", ns.name("changelog-reader"));
         try (FeatureApp app = start(c);
                 KafkaProducer<String, Transaction> producer =
                         new KafkaProducer<>(
@@ -381,14 +377,15 @@ class FeatureStageIT {
                                     Instant.now().truncatedTo(ChronoUnit.MILLIS))));
             producer.flush();
             try (KafkaConsumer<String, byte[]> reader =
-                    new KafkaConsumer<>(
-                            uncommitted, new StringDeserializer(), new ByteArrayDeserializer())) {
+                    Topics.fromStart(
+                            Map.of("bootstrap.servers", stack.bootstrapServers()),
+                            changelog,
+                            new StringDeserializer(),
+                            new ByteArrayDeserializer(),
+                            IsolationLevel.READ_UNCOMMITTED)) {
                 await().atMost(TIMEOUT)
                         .until(
                                 () -> {
-                                    if (reader.subscription().isEmpty()) {
-                                        reader.subscribe(List.of(changelog));
-                                    }
                                     for (ConsumerRecord<String, byte[]> r :
                                             reader.poll(Duration.ofMillis(200))) {
                                         if (r.key().equals("e1") && r.value() != null) {

@@ -11,6 +11,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -42,8 +43,21 @@ public final class Topics {
             String topic,
             Deserializer<K> keys,
             Deserializer<V> values) {
+        return fromStart(client, topic, keys, values, IsolationLevel.READ_COMMITTED);
+    }
+
+    /**
+     * A consumer of every partition of {@code topic}, at the start, that reads at {@code
+     * isolation}: {@code READ_UNCOMMITTED} sees what an open transaction has written.
+     */
+    public static <K, V> KafkaConsumer<K, V> fromStart(
+            Map<String, Object> client,
+            String topic,
+            Deserializer<K> keys,
+            Deserializer<V> values,
+            IsolationLevel isolation) {
         Map<String, Object> config = new HashMap<>(client);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString());
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         KafkaConsumer<K, V> consumer = new KafkaConsumer<>(config, keys, values);
