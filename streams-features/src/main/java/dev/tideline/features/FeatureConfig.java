@@ -131,7 +131,7 @@ public final class FeatureConfig extends AppConfig {
                     .define(
                             COMMIT_INTERVAL,
                             Type.STRING,
-                            "PT0.1S",
+                            "PT0.05S",
                             DURATION,
                             Importance.MEDIUM,
                             "How often transactions commit: the floor of end-to-end latency for"
