@@ -80,7 +80,7 @@ final class E2eBench implements Callable<Integer> {
     @Option(
             names = "--warmup",
             description = "Seconds at --rate before the measured ones (default: ${DEFAULT-VALUE}).")
-    int warmup = 30;
+    int warmup = 90;
 
     @Option(
             names = "--steps",

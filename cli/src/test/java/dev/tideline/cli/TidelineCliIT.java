@@ -436,6 +436,17 @@ class TidelineCliIT {
     }
 
     @Test
+    void benchE2eWarmsUpForNinetySecondsByDefault() throws Exception {
+        Run run = run("bench", "e2e", "--help");
+        assertThat(run.exit()).isZero();
+        // The JIT compiler's first minute of load stays out of the measured seconds.
+        assertThat(String.join("\n", run.out()))
+                .containsPattern(
+                        "(?s)--warmup=<warmup>\\s+Seconds at --rate before the\\s+measured"
+                                + "\\s+ones\\s+\\(default:\\s+90\\)");
+    }
+
+    @Test
     void benchQualityRefusesALivePeriodShorterThanItsChargebacksBeforeStartingAnything()
             throws Exception {
         Run run = run("bench", "quality", "--live", "2");
