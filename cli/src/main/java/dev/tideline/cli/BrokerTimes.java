@@ -9,7 +9,8 @@ import javax.management.ObjectName;
  * Where the in-process broker spends a request's time, from its own request metrics (the {@code
  * kafka.network:type=RequestMetrics} histograms, which weigh recent requests most): waiting for a
  * request handler thread, appending or reading locally, waiting on others (replicas, a delayed
- * fetch, the transaction coordinator), and answering. Requests the pipeline's transactions make.
+ * fetch, the transaction coordinator), and answering, and the errors it answered with. Requests the
+ * pipeline's transactions make.
  */
 final class BrokerTimes {
 
@@ -34,8 +35,8 @@ final class BrokerTimes {
     private BrokerTimes() {}
 
     /**
-     * One line per request kind this JVM's broker has served: count, mean and p99 of the total, and
-     * the mean of each part.
+     * One line per request kind this JVM's broker has served: count, mean and p99 of the total, the
+     * mean of each part, and how many it answered with each error.
      */
     static String describe() {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
@@ -62,6 +63,21 @@ final class BrokerTimes {
                                         " %s %.1f",
                                         part.replace("TimeMs", ""),
                                         ((Number) server.getAttribute(n, "Mean")).doubleValue()));
+                    }
+                }
+                // Answers other than NONE: a CONCURRENT_TRANSACTIONS one sends the client into
+                // its retry backoff while the last transaction's markers are written.
+                for (ObjectName errors :
+                        server.queryNames(
+                                new ObjectName(
+                                        "kafka.network:type=RequestMetrics,name=ErrorsPerSec,request="
+                                                + request
+                                                + ",error=*"),
+                                null)) {
+                    long count = ((Number) server.getAttribute(errors, "Count")).longValue();
+                    String error = errors.getKeyProperty("error");
+                    if (count > 0 && !"NONE".equals(error)) {
+                        sb.append(String.format("; %s %d", error, count));
                     }
                 }
             } catch (Exception e) {

@@ -9,7 +9,8 @@ import org.apache.kafka.streams.KafkaStreams;
 /**
  * Where a Kafka Streams stage's commits spend their time, from the client's cumulative metrics read
  * before and after a phase: commits per second and, per commit, the time in the producer's flush,
- * in sending the offsets and in committing the transaction, and the longest commit.
+ * in sending the offsets and in committing the transaction, the longest commit, and how many of the
+ * producer's records were sent and retried.
  */
 final class StageTimes {
 
@@ -19,6 +20,9 @@ final class StageTimes {
         "txn-commit-time-ns-total",
         "txn-begin-time-ns-total",
     };
+
+    /** Producer counts reported over the phase: a retried batch waited out a backoff. */
+    private static final String[] COUNTS = {"record-send-total", "record-retry-total"};
 
     private StageTimes() {}
 
@@ -36,6 +40,11 @@ final class StageTimes {
                 for (String total : TOTALS) {
                     if (name.equals(total)) {
                         out.merge(total, n.doubleValue(), Double::sum);
+                    }
+                }
+                for (String count : COUNTS) {
+                    if (name.equals(count)) {
+                        out.merge(count, n.doubleValue(), Double::sum);
                     }
                 }
             } else if (id.group().equals("stream-thread-metrics")) {
@@ -65,9 +74,17 @@ final class StageTimes {
                                 total.replace("-time-ns-total", ""), ns / commits / 1e6));
             }
         }
+        sb.append(" per commit");
+        for (String count : COUNTS) {
+            sb.append(
+                    String.format(
+                            ", %s %.0f",
+                            count,
+                            after.getOrDefault(count, 0.0) - before.getOrDefault(count, 0.0)));
+        }
         sb.append(
                 String.format(
-                        " per commit; longest commit in the last 30 s %.0f ms",
+                        "; longest commit in the last 30 s %.0f ms",
                         after.getOrDefault("commit-latency-max", Double.NaN)));
         after.forEach(
                 (k, v) -> {

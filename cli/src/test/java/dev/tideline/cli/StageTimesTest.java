@@ -17,7 +17,9 @@ class StageTimesTest {
                         "flush-time-ns-total",
                         1e9,
                         "commit-latency-max",
-                        5.0);
+                        5.0,
+                        "record-retry-total",
+                        3.0);
         Map<String, Double> after =
                 Map.of(
                         "commit-total",
@@ -29,7 +31,11 @@ class StageTimesTest {
                         "commit-latency-max",
                         42.0,
                         "max commit-ratio",
-                        0.25);
+                        0.25,
+                        "record-send-total",
+                        5000.0,
+                        "record-retry-total",
+                        10.0);
 
         String text = StageTimes.describe(before, after);
 
@@ -37,6 +43,9 @@ class StageTimesTest {
                 .startsWith(
                         "200 commits, flush 4.00 ms, txn-send-offsets 0.00 ms,"
                                 + " txn-commit 2.50 ms")
-                .contains("longest commit in the last 30 s 42 ms", "max commit-ratio 0.25");
+                .contains(
+                        "record-send-total 5000, record-retry-total 7",
+                        "longest commit in the last 30 s 42 ms",
+                        "max commit-ratio 0.25");
     }
 }
