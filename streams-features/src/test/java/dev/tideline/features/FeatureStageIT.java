@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -319,6 +320,20 @@ class FeatureStageIT {
             assertThat(wrong)
                     .as("payments joined with another account row than the one as of their time")
                     .isEmpty();
+        }
+    }
+
+    @Test
+    void aStartedStageFormatsInTheUsLocaleWhateverTheHostsLocale(
+            LocalStack stack, TestNamespace ns, @TempDir Path dir) throws Exception {
+        Locale before = Locale.getDefault(Locale.Category.FORMAT);
+        // What a JVM reads from a host whose locale is C.UTF-8.
+        Locale.setDefault(Locale.Category.FORMAT, Locale.ENGLISH);
+        try (FeatureApp a =
+                start(config(stack, catalog(stack, ns.prefix()), "locale", dir.resolve("l"), -1))) {
+            assertThat(Locale.getDefault(Locale.Category.FORMAT)).isEqualTo(Locale.US);
+        } finally {
+            Locale.setDefault(Locale.Category.FORMAT, before);
         }
     }
 
