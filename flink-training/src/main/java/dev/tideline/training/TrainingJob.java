@@ -42,7 +42,6 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
-import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -87,8 +86,6 @@ public final class TrainingJob {
         // Most reads of the label join are for transactions not seen yet: a Bloom filter answers
         // them without searching every SST file a checkpoint's flush has left.
         flink.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
-        // Compactions yield the CPU to whatever shares the cores: see LowPriorityCompaction.
-        flink.set(RocksDBOptions.OPTIONS_FACTORY, LowPriorityCompaction.class.getName());
         String dir = config.getString(TrainingConfig.CHECKPOINT_DIR);
         if (!dir.isBlank()) {
             flink.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);

@@ -9,9 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.StateBackendOptions;
-import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -62,16 +59,6 @@ class TrainingMainTest {
                 .as("longer than brokers allow by default")
                 .isEqualTo(2);
         assertThat(timeout.toString()).contains("tideline.training.transaction-timeout-ms");
-    }
-
-    @Test
-    void theJobsRocksDbStateCompactsAtLowPriority() {
-        Map<String, String> values = new HashMap<>(BASE);
-        values.put("tideline.training.spec-fingerprint", "f");
-        Configuration flink = TrainingJob.flinkConfiguration(new TrainingConfig(values));
-        assertThat(flink.get(StateBackendOptions.STATE_BACKEND)).isEqualTo("rocksdb");
-        assertThat(flink.get(RocksDBOptions.OPTIONS_FACTORY))
-                .isEqualTo(LowPriorityCompaction.class.getName());
     }
 
     @Test
