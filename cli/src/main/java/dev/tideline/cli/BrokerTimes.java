@@ -68,12 +68,7 @@ final class BrokerTimes {
                 // Answers other than NONE: a CONCURRENT_TRANSACTIONS one sends the client into
                 // its retry backoff while the last transaction's markers are written.
                 for (ObjectName errors :
-                        server.queryNames(
-                                new ObjectName(
-                                        "kafka.network:type=RequestMetrics,name=ErrorsPerSec,request="
-                                                + request
-                                                + ",error=*"),
-                                null)) {
+                        server.queryNames(name("ErrorsPerSec", request + ",error=*"), null)) {
                     long count = ((Number) server.getAttribute(errors, "Count")).longValue();
                     String error = errors.getKeyProperty("error");
                     if (count > 0 && !"NONE".equals(error)) {
@@ -87,6 +82,7 @@ final class BrokerTimes {
         return sb.length() == 0 ? " no broker in this process" : sb.toString();
     }
 
+    /** A request metric's name; {@code request} may carry further keys, or a pattern's. */
     private static ObjectName name(String metric, String request) throws Exception {
         return new ObjectName(
                 "kafka.network:type=RequestMetrics,name=" + metric + ",request=" + request);

@@ -1,7 +1,11 @@
 package dev.tideline.cli;
 
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.streams.KafkaStreams;
@@ -24,6 +28,11 @@ final class StageTimes {
     /** Producer counts reported over the phase: a retried batch waited out a backoff. */
     private static final String[] COUNTS = {"record-send-total", "record-retry-total"};
 
+    /** The producer metrics summed over the stage's threads. */
+    private static final Set<String> PRODUCER_SUMS =
+            Stream.concat(Arrays.stream(TOTALS), Arrays.stream(COUNTS))
+                    .collect(Collectors.toUnmodifiableSet());
+
     private StageTimes() {}
 
     /** The cumulative totals summed over the stage's threads, and each thread's commit count. */
@@ -37,15 +46,8 @@ final class StageTimes {
             }
             String name = id.name();
             if (id.group().equals("producer-metrics")) {
-                for (String total : TOTALS) {
-                    if (name.equals(total)) {
-                        out.merge(total, n.doubleValue(), Double::sum);
-                    }
-                }
-                for (String count : COUNTS) {
-                    if (name.equals(count)) {
-                        out.merge(count, n.doubleValue(), Double::sum);
-                    }
+                if (PRODUCER_SUMS.contains(name)) {
+                    out.merge(name, n.doubleValue(), Double::sum);
                 }
             } else if (id.group().equals("stream-thread-metrics")) {
                 if (name.equals("commit-total")) {
