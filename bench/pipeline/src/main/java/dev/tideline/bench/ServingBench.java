@@ -222,6 +222,10 @@ final class ServingBench implements Callable<Integer> {
 
                 LatencyProbe steady = latency(client, catalog, "steady-", null, models, width);
                 LatencyProbe swaps = latency(client, catalog, "swap-", model, models, width);
+                log.info(
+                        "Steady phase by half second (p50/p99 ms/vectors):{}",
+                        steady.byHalfSecond());
+                log.info("Swap phase by half second (p50/p99 ms/vectors):{}", swaps.byHalfSecond());
                 loop.close();
 
                 json.put("bench", "serving");
@@ -463,7 +467,46 @@ final class ServingBench implements Callable<Integer> {
     /** Latencies from a vector's send to its committed prediction, for one phase. */
     private static final class LatencyProbe {
         final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
+
+        /** Send time (epoch ms) and latency of each prediction, for the half-second breakdown. */
+        final List<long[]> timed = Collections.synchronizedList(new ArrayList<>());
+
         long fallbacks;
+
+        void add(long sentAt, long latency) {
+            millis.add(latency);
+            timed.add(new long[] {sentAt, latency});
+        }
+
+        /** p99 and count of the vectors sent in each half second of the phase, in order. */
+        String byHalfSecond() {
+            List<long[]> all = new ArrayList<>(timed);
+            if (all.isEmpty()) {
+                return "";
+            }
+            long first = all.stream().mapToLong(t -> t[0]).min().orElse(0);
+            Map<Long, List<Long>> slots = new java.util.TreeMap<>();
+            for (long[] t : all) {
+                slots.computeIfAbsent((t[0] - first) / 500, k -> new ArrayList<>()).add(t[1]);
+            }
+            StringBuilder b = new StringBuilder();
+            slots.forEach(
+                    (slot, l) -> {
+                        Collections.sort(l);
+                        b.append(
+                                String.format(
+                                        " %.1fs:%d/%d/%d",
+                                        slot / 2.0,
+                                        l.get(l.size() / 2),
+                                        l.get(
+                                                (int)
+                                                        Math.min(
+                                                                l.size() - 1,
+                                                                Math.floor(0.99 * l.size()))),
+                                        l.size()));
+                    });
+            return b.toString();
+        }
 
         double percentile(double p) {
             List<Long> sorted = new ArrayList<>(millis);
@@ -555,8 +598,8 @@ final class ServingBench implements Callable<Integer> {
                 for (ConsumerRecord<String, Prediction> r : consumer.poll(Duration.ofMillis(50))) {
                     Prediction p = r.value();
                     if (p.getTxnId().startsWith(tag)) {
-                        probe.millis.add(
-                                System.currentTimeMillis() - p.getEventTime().toEpochMilli());
+                        long sentAt = p.getEventTime().toEpochMilli();
+                        probe.add(sentAt, System.currentTimeMillis() - sentAt);
                         if (p.getFallback()) {
                             probe.fallbacks++;
                         }
