@@ -46,6 +46,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -478,38 +479,30 @@ final class ServingBench implements Callable<Integer> {
             timed.add(new long[] {sentAt, latency});
         }
 
-        /** p99 and count of the vectors sent in each half second of the phase, in order. */
+        /** p50, p99 and count of the vectors sent in each half second of the phase, in order. */
         String byHalfSecond() {
             List<long[]> all = new ArrayList<>(timed);
-            if (all.isEmpty()) {
-                return "";
-            }
             long first = all.stream().mapToLong(t -> t[0]).min().orElse(0);
-            Map<Long, List<Long>> slots = new java.util.TreeMap<>();
+            Map<Long, List<Long>> slots = new TreeMap<>();
             for (long[] t : all) {
                 slots.computeIfAbsent((t[0] - first) / 500, k -> new ArrayList<>()).add(t[1]);
             }
             StringBuilder b = new StringBuilder();
             slots.forEach(
-                    (slot, l) -> {
-                        Collections.sort(l);
-                        b.append(
-                                String.format(
-                                        " %.1fs:%d/%d/%d",
-                                        slot / 2.0,
-                                        l.get(l.size() / 2),
-                                        l.get(
-                                                (int)
-                                                        Math.min(
-                                                                l.size() - 1,
-                                                                Math.floor(0.99 * l.size()))),
-                                        l.size()));
-                    });
+                    (slot, l) ->
+                            b.append(
+                                    String.format(
+                                            " %.1fs:%.0f/%.0f/%d",
+                                            slot / 2.0, nth(l, 0.5), nth(l, 0.99), l.size())));
             return b.toString();
         }
 
         double percentile(double p) {
-            List<Long> sorted = new ArrayList<>(millis);
+            return nth(millis, p);
+        }
+
+        private static double nth(List<Long> values, double p) {
+            List<Long> sorted = new ArrayList<>(values);
             Collections.sort(sorted);
             return sorted.isEmpty()
                     ? -1
