@@ -467,15 +467,12 @@ final class ServingBench implements Callable<Integer> {
 
     /** Latencies from a vector's send to its committed prediction, for one phase. */
     private static final class LatencyProbe {
-        final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
-
-        /** Send time (epoch ms) and latency of each prediction, for the half-second breakdown. */
+        /** Send time (epoch ms) and latency (ms) of each prediction. */
         final List<long[]> timed = Collections.synchronizedList(new ArrayList<>());
 
         long fallbacks;
 
         void add(long sentAt, long latency) {
-            millis.add(latency);
             timed.add(new long[] {sentAt, latency});
         }
 
@@ -498,7 +495,7 @@ final class ServingBench implements Callable<Integer> {
         }
 
         double percentile(double p) {
-            return nth(millis, p);
+            return nth(new ArrayList<>(timed).stream().map(t -> t[1]).toList(), p);
         }
 
         private static double nth(List<Long> values, double p) {
